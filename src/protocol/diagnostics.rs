@@ -1,0 +1,172 @@
+//! Diagnostics: the errors and warnings Terraform shows to the user, each
+//! optionally pointing at the attribute it is about.
+
+use crate::proto::tfplugin6 as pb;
+
+/// A path to an attribute, e.g. `email` or `users[3].id`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AttributePath(Vec<PathStep>);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathStep {
+    Attribute(String),
+    Key(String),
+    Index(i64),
+}
+
+impl AttributePath {
+    pub fn root(name: &str) -> Self {
+        AttributePath(vec![PathStep::Attribute(name.to_owned())])
+    }
+
+    pub fn attribute(mut self, name: &str) -> Self {
+        self.0.push(PathStep::Attribute(name.to_owned()));
+        self
+    }
+
+    pub fn index(mut self, i: i64) -> Self {
+        self.0.push(PathStep::Index(i));
+        self
+    }
+
+    fn to_proto(&self) -> pb::AttributePath {
+        use pb::attribute_path::{step::Selector, Step};
+        let steps = self
+            .0
+            .iter()
+            .map(|s| Step {
+                selector: Some(match s {
+                    PathStep::Attribute(n) => Selector::AttributeName(n.clone()),
+                    PathStep::Key(k) => Selector::ElementKeyString(k.clone()),
+                    PathStep::Index(i) => Selector::ElementKeyInt(*i),
+                }),
+            })
+            .collect();
+        pb::AttributePath { steps }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub summary: String,
+    pub detail: String,
+    pub attribute: Option<AttributePath>,
+}
+
+impl Diagnostic {
+    pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Error,
+            summary: summary.into(),
+            detail: detail.into(),
+            attribute: None,
+        }
+    }
+
+    pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(summary, detail)
+        }
+    }
+
+    /// Points the diagnostic at an attribute, so Terraform underlines it.
+    pub fn at(mut self, path: AttributePath) -> Self {
+        self.attribute = Some(path);
+        self
+    }
+
+    pub fn to_proto(&self) -> pb::Diagnostic {
+        pb::Diagnostic {
+            severity: match self.severity {
+                Severity::Error => pb::diagnostic::Severity::Error as i32,
+                Severity::Warning => pb::diagnostic::Severity::Warning as i32,
+            },
+            summary: self.summary.clone(),
+            detail: self.detail.clone(),
+            attribute: self.attribute.as_ref().map(AttributePath::to_proto),
+        }
+    }
+}
+
+/// An ordered collection of diagnostics.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.0.push(d);
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn to_proto(&self) -> Vec<pb::Diagnostic> {
+        self.0.iter().map(Diagnostic::to_proto).collect()
+    }
+}
+
+impl From<Diagnostic> for Diagnostics {
+    fn from(d: Diagnostic) -> Self {
+        Diagnostics(vec![d])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pb::attribute_path::step::Selector;
+
+    #[test]
+    fn diagnostic_with_attribute_path_to_proto() {
+        let d =
+            Diagnostic::error("Invalid role", "Use one of: Admin")
+                .at(AttributePath::root("users").index(2).attribute("role"));
+        let p = d.to_proto();
+        assert_eq!(p.severity, pb::diagnostic::Severity::Error as i32);
+        assert_eq!(p.summary, "Invalid role");
+        let steps: Vec<_> = p
+            .attribute
+            .unwrap()
+            .steps
+            .into_iter()
+            .map(|s| s.selector.unwrap())
+            .collect();
+        assert_eq!(
+            steps,
+            vec![
+                Selector::AttributeName("users".into()),
+                Selector::ElementKeyInt(2),
+                Selector::AttributeName("role".into()),
+            ]
+        );
+        let w = Diagnostic::warning("w", "d").to_proto();
+        assert_eq!(w.severity, pb::diagnostic::Severity::Warning as i32);
+        assert!(w.attribute.is_none());
+    }
+
+    #[test]
+    fn has_errors_ignores_warnings() {
+        let mut ds = Diagnostics::default();
+        ds.push(Diagnostic::warning("w", ""));
+        assert!(!ds.has_errors());
+        ds.push(Diagnostic::error("e", ""));
+        assert!(ds.has_errors());
+    }
+}

@@ -1,0 +1,212 @@
+//! Schemas: what a provider, resource or data source accepts and returns.
+//!
+//! A schema is described once in Rust and serves three readers: Terraform
+//! (through `GetProviderSchema`, as protobuf with cty type JSON), the typed
+//! value readers (which attribute is computed), and the docs generator.
+
+use crate::proto::tfplugin6 as pb;
+
+/// A cty type.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AttrType {
+    String,
+    Number,
+    Bool,
+    List(Box<AttrType>),
+    Set(Box<AttrType>),
+    Map(Box<AttrType>),
+    Object(Vec<(&'static str, AttrType)>),
+}
+
+impl AttrType {
+    /// cty's JSON type notation, as Terraform reads it from `Attribute.type`.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::{json, Map, Value};
+        match self {
+            AttrType::String => json!("string"),
+            AttrType::Number => json!("number"),
+            AttrType::Bool => json!("bool"),
+            AttrType::List(t) => json!(["list", t.to_json()]),
+            AttrType::Set(t) => json!(["set", t.to_json()]),
+            AttrType::Map(t) => json!(["map", t.to_json()]),
+            AttrType::Object(attrs) => {
+                let fields: Map<String, Value> = attrs
+                    .iter()
+                    .map(|(name, t)| (name.to_string(), t.to_json()))
+                    .collect();
+                json!(["object", fields])
+            }
+        }
+    }
+
+    /// A short human name, used in docs and diagnostics.
+    pub fn display_name(&self) -> String {
+        match self {
+            AttrType::String => "String".into(),
+            AttrType::Number => "Number".into(),
+            AttrType::Bool => "Boolean".into(),
+            AttrType::List(t) => format!("List of {}", t.display_name()),
+            AttrType::Set(t) => format!("Set of {}", t.display_name()),
+            AttrType::Map(t) => format!("Map of {}", t.display_name()),
+            AttrType::Object(_) => "Object".into(),
+        }
+    }
+}
+
+/// Whether an attribute is set by the user, by the provider, or both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Required,
+    Optional,
+    /// Set by the provider only.
+    Computed,
+    /// Set by the user, or by the provider when the user leaves it out.
+    OptionalComputed,
+}
+
+#[derive(Clone, Debug)]
+pub struct Attribute {
+    pub name: &'static str,
+    pub ty: AttrType,
+    pub mode: Mode,
+    pub sensitive: bool,
+    /// Markdown; sent to Terraform as such, and copied into `docs/`.
+    pub description: String,
+}
+
+impl Attribute {
+    pub fn new(name: &'static str, ty: AttrType, mode: Mode, description: &str) -> Self {
+        Attribute {
+            name,
+            ty,
+            mode,
+            sensitive: false,
+            description: description.to_owned(),
+        }
+    }
+
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+
+    pub fn is_computed(&self) -> bool {
+        matches!(self.mode, Mode::Computed | Mode::OptionalComputed)
+    }
+
+    fn to_proto(&self) -> pb::schema::Attribute {
+        pb::schema::Attribute {
+            name: self.name.to_owned(),
+            r#type: self.ty.to_json().to_string().into_bytes(),
+            nested_type: None,
+            description: self.description.clone(),
+            required: self.mode == Mode::Required,
+            optional: matches!(self.mode, Mode::Optional | Mode::OptionalComputed),
+            computed: self.is_computed(),
+            sensitive: self.sensitive,
+            description_kind: pb::StringKind::Markdown as i32,
+            deprecated: false,
+            write_only: false,
+        }
+    }
+}
+
+/// The schema of a provider block, resource or data source.
+#[derive(Clone, Debug)]
+pub struct Schema {
+    /// Bumped when stored state needs upgrading (see `UpgradeResourceState`).
+    pub version: i64,
+    pub description: String,
+    pub attributes: Vec<Attribute>,
+}
+
+impl Schema {
+    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| a.name == name)
+    }
+
+    pub fn to_proto(&self) -> pb::Schema {
+        pb::Schema {
+            version: self.version,
+            block: Some(pb::schema::Block {
+                version: self.version,
+                attributes: self.attributes.iter().map(Attribute::to_proto).collect(),
+                block_types: Vec::new(),
+                description: self.description.clone(),
+                description_kind: pb::StringKind::Markdown as i32,
+                deprecated: false,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cty_type_json() {
+        assert_eq!(AttrType::String.to_json().to_string(), r#""string""#);
+        assert_eq!(
+            AttrType::List(Box::new(AttrType::String))
+                .to_json()
+                .to_string(),
+            r#"["list","string"]"#
+        );
+        assert_eq!(
+            AttrType::Set(Box::new(AttrType::Number))
+                .to_json()
+                .to_string(),
+            r#"["set","number"]"#
+        );
+        assert_eq!(
+            AttrType::Map(Box::new(AttrType::Bool))
+                .to_json()
+                .to_string(),
+            r#"["map","bool"]"#
+        );
+        let obj = AttrType::List(Box::new(AttrType::Object(vec![
+            ("id", AttrType::String),
+            ("n", AttrType::Number),
+        ])));
+        assert_eq!(
+            obj.to_json().to_string(),
+            r#"["list",["object",{"id":"string","n":"number"}]]"#
+        );
+    }
+
+    #[test]
+    fn attribute_flags_and_descriptions_reach_the_proto() {
+        let schema = Schema {
+            version: 2,
+            description: "A *thing*.".into(),
+            attributes: vec![
+                Attribute::new("id", AttrType::String, Mode::Computed, "The id."),
+                Attribute::new("secret", AttrType::String, Mode::Optional, "Shh.").sensitive(),
+                Attribute::new("flag", AttrType::Bool, Mode::OptionalComputed, "F."),
+                Attribute::new("name", AttrType::String, Mode::Required, "N."),
+            ],
+        };
+        let pb = schema.to_proto();
+        assert_eq!(pb.version, 2);
+        let block = pb.block.expect("block");
+        assert_eq!(block.description_kind, pb::StringKind::Markdown as i32);
+        let by_name = |n: &str| {
+            block
+                .attributes
+                .iter()
+                .find(|a| a.name == n)
+                .unwrap()
+                .clone()
+        };
+        let id = by_name("id");
+        assert!(id.computed && !id.optional && !id.required);
+        assert_eq!(id.r#type, b"\"string\"");
+        assert!(id.nested_type.is_none());
+        assert!(by_name("secret").sensitive);
+        let flag = by_name("flag");
+        assert!(flag.optional && flag.computed);
+        assert!(by_name("name").required);
+        assert_eq!(by_name("name").description, "N.");
+    }
+}

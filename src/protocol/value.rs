@@ -1,0 +1,547 @@
+//! Terraform values as they cross the wire, and their msgpack / JSON codecs.
+//!
+//! Terraform sends every configuration, plan and state as a `DynamicValue`
+//! holding msgpack (or, for a few requests, JSON). This module turns those
+//! bytes into a [`Value`] tree and back. msgpack does not say whether a map
+//! is a cty object or a cty map, nor whether an array is a list or a set; the
+//! schema says that, and callers read values through the schema's attribute
+//! names, so one `Map` and one `List` variant are enough here.
+
+use std::collections::BTreeMap;
+
+use crate::proto::tfplugin6::DynamicValue;
+
+/// A Terraform value of any type.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Value {
+    #[default]
+    Null,
+    /// Not known until apply. Refinements (Terraform >= 1.6) are dropped:
+    /// an unknown is just unknown to this provider.
+    Unknown,
+    Bool(bool),
+    Number(Number),
+    String(String),
+    /// A list, set or tuple.
+    List(Vec<Value>),
+    /// An object or a map.
+    Map(BTreeMap<String, Value>),
+}
+
+/// A cty number. Kept in the form it arrived in so that a 64-bit id never
+/// passes through a float.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Number {
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    /// Terraform sends numbers that fit no machine type as decimal strings.
+    Decimal(String),
+}
+
+impl Number {
+    /// The number as an unsigned integer, if it is exactly one.
+    pub fn as_u64(&self) -> Option<u64> {
+        match self {
+            Number::Int(i) => u64::try_from(*i).ok(),
+            Number::UInt(u) => Some(*u),
+            Number::Float(f) if f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64 => {
+                Some(*f as u64)
+            }
+            Number::Float(_) => None,
+            Number::Decimal(s) => s.parse().ok(),
+        }
+    }
+
+    /// The number as an `f64`, possibly rounded.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Number::Int(i) => Some(*i as f64),
+            Number::UInt(u) => Some(*u as f64),
+            Number::Float(f) => Some(*f),
+            Number::Decimal(s) => s.parse().ok(),
+        }
+    }
+}
+
+impl Value {
+    /// Looks up an attribute of an object value.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        match self {
+            Value::Map(m) => m.get(name),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// True when this value or anything inside it is unknown.
+    pub fn contains_unknown(&self) -> bool {
+        match self {
+            Value::Unknown => true,
+            Value::List(items) => items.iter().any(Value::contains_unknown),
+            Value::Map(m) => m.values().any(Value::contains_unknown),
+            _ => false,
+        }
+    }
+
+    pub fn string(s: impl Into<String>) -> Value {
+        Value::String(s.into())
+    }
+
+    /// Builds an object from `(name, value)` pairs.
+    pub fn object<K: Into<String>>(attrs: impl IntoIterator<Item = (K, Value)>) -> Value {
+        Value::Map(attrs.into_iter().map(|(k, v)| (k.into(), v)).collect())
+    }
+}
+
+/// Why bytes from Terraform could not be read as a value.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum DecodeError {
+    #[error("msgpack value ends early")]
+    UnexpectedEnd,
+    #[error("msgpack marker 0x{0:02x} is not a Terraform value")]
+    UnsupportedMarker(u8),
+    #[error("msgpack string is not valid UTF-8")]
+    InvalidUtf8,
+    #[error("object key is not a string")]
+    NonStringKey,
+    #[error("{0} trailing bytes after the value")]
+    TrailingBytes(usize),
+    #[error("value nests deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    #[error("invalid JSON value: {0}")]
+    Json(String),
+}
+
+/// Deeper than any schema of ours; guards the recursive decoder.
+const MAX_DEPTH: usize = 64;
+
+/// Reads a `DynamicValue`: msgpack when present, else JSON, else null.
+pub fn decode_dynamic(dv: Option<&DynamicValue>) -> Result<Value, DecodeError> {
+    match dv {
+        None => Ok(Value::Null),
+        Some(dv) if !dv.msgpack.is_empty() => decode_msgpack(&dv.msgpack),
+        Some(dv) if !dv.json.is_empty() => decode_json(&dv.json),
+        Some(_) => Ok(Value::Null),
+    }
+}
+
+/// Writes a value as Terraform expects answers: always msgpack.
+pub fn encode_dynamic(value: &Value) -> DynamicValue {
+    DynamicValue {
+        msgpack: encode_msgpack(value),
+        json: Vec::new(),
+    }
+}
+
+/// Decodes one complete msgpack value.
+pub fn decode_msgpack(bytes: &[u8]) -> Result<Value, DecodeError> {
+    let mut reader = Reader { bytes, pos: 0 };
+    let value = reader.value(0)?;
+    match bytes.len() - reader.pos {
+        0 => Ok(value),
+        n => Err(DecodeError::TrailingBytes(n)),
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        let end = self.pos.checked_add(n).ok_or(DecodeError::UnexpectedEnd)?;
+        let slice = self
+            .bytes
+            .get(self.pos..end)
+            .ok_or(DecodeError::UnexpectedEnd)?;
+        self.pos = end;
+        Ok(slice)
+    }
+
+    fn byte(&mut self) -> Result<u8, DecodeError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
+    fn u8(&mut self) -> Result<usize, DecodeError> {
+        Ok(self.byte()? as usize)
+    }
+    fn u16(&mut self) -> Result<usize, DecodeError> {
+        Ok(u16::from_be_bytes(self.array()?) as usize)
+    }
+    fn u32(&mut self) -> Result<usize, DecodeError> {
+        Ok(u32::from_be_bytes(self.array()?) as usize)
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Value, DecodeError> {
+        if depth > MAX_DEPTH {
+            return Err(DecodeError::TooDeep);
+        }
+        let marker = self.byte()?;
+        let int = |n: i64| Ok(Value::Number(Number::Int(n)));
+        match marker {
+            0x00..=0x7f => int(marker as i64),
+            0xe0..=0xff => int(marker as i8 as i64),
+            0x80..=0x8f => self.map(marker as usize & 0x0f, depth),
+            0x90..=0x9f => self.list(marker as usize & 0x0f, depth),
+            0xa0..=0xbf => self.str(marker as usize & 0x1f),
+            0xc0 => Ok(Value::Null),
+            0xc2 => Ok(Value::Bool(false)),
+            0xc3 => Ok(Value::Bool(true)),
+            // bin: Terraform never sends it for values, but it is harmless
+            // to read as a string.
+            0xc4 => {
+                let n = self.u8()?;
+                self.str(n)
+            }
+            0xc5 => {
+                let n = self.u16()?;
+                self.str(n)
+            }
+            0xc6 => {
+                let n = self.u32()?;
+                self.str(n)
+            }
+            // ext 8/16/32: an unknown value (cty uses code 0; newer
+            // Terraform uses 12 with refinements in the payload).
+            0xc7 => {
+                let n = self.u8()?;
+                self.unknown(n)
+            }
+            0xc8 => {
+                let n = self.u16()?;
+                self.unknown(n)
+            }
+            0xc9 => {
+                let n = self.u32()?;
+                self.unknown(n)
+            }
+            0xca => Ok(Value::Number(Number::Float(
+                f32::from_be_bytes(self.array()?) as f64,
+            ))),
+            0xcb => Ok(Value::Number(Number::Float(f64::from_be_bytes(
+                self.array()?,
+            )))),
+            0xcc => int(self.byte()? as i64),
+            0xcd => int(u16::from_be_bytes(self.array()?) as i64),
+            0xce => int(u32::from_be_bytes(self.array()?) as i64),
+            0xcf => {
+                let n = u64::from_be_bytes(self.array()?);
+                Ok(Value::Number(match i64::try_from(n) {
+                    Ok(i) => Number::Int(i),
+                    Err(_) => Number::UInt(n),
+                }))
+            }
+            0xd0 => int(i8::from_be_bytes(self.array()?) as i64),
+            0xd1 => int(i16::from_be_bytes(self.array()?) as i64),
+            0xd2 => int(i32::from_be_bytes(self.array()?) as i64),
+            0xd3 => int(i64::from_be_bytes(self.array()?)),
+            // fixext 1/2/4/8/16
+            0xd4 => self.unknown(1),
+            0xd5 => self.unknown(2),
+            0xd6 => self.unknown(4),
+            0xd7 => self.unknown(8),
+            0xd8 => self.unknown(16),
+            0xd9 => {
+                let n = self.u8()?;
+                self.str(n)
+            }
+            0xda => {
+                let n = self.u16()?;
+                self.str(n)
+            }
+            0xdb => {
+                let n = self.u32()?;
+                self.str(n)
+            }
+            0xdc => {
+                let n = self.u16()?;
+                self.list(n, depth)
+            }
+            0xdd => {
+                let n = self.u32()?;
+                self.list(n, depth)
+            }
+            0xde => {
+                let n = self.u16()?;
+                self.map(n, depth)
+            }
+            0xdf => {
+                let n = self.u32()?;
+                self.map(n, depth)
+            }
+            other => Err(DecodeError::UnsupportedMarker(other)),
+        }
+    }
+
+    /// Skips an extension's type byte and payload: any extension is unknown.
+    fn unknown(&mut self, payload_len: usize) -> Result<Value, DecodeError> {
+        self.take(1 + payload_len)?;
+        Ok(Value::Unknown)
+    }
+
+    fn str(&mut self, len: usize) -> Result<Value, DecodeError> {
+        let bytes = self.take(len)?;
+        let s = std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8)?;
+        Ok(Value::String(s.to_owned()))
+    }
+
+    fn list(&mut self, len: usize, depth: usize) -> Result<Value, DecodeError> {
+        // Each element takes at least one byte: never trust a length beyond
+        // what the input can hold.
+        let mut items = Vec::with_capacity(len.min(self.bytes.len() - self.pos));
+        for _ in 0..len {
+            items.push(self.value(depth + 1)?);
+        }
+        Ok(Value::List(items))
+    }
+
+    fn map(&mut self, len: usize, depth: usize) -> Result<Value, DecodeError> {
+        let mut map = BTreeMap::new();
+        for _ in 0..len {
+            let key = match self.value(depth + 1)? {
+                Value::String(s) => s,
+                _ => return Err(DecodeError::NonStringKey),
+            };
+            map.insert(key, self.value(depth + 1)?);
+        }
+        Ok(Value::Map(map))
+    }
+}
+
+/// Encodes a value as msgpack the way cty does.
+pub fn encode_msgpack(value: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    write_value(&mut out, value);
+    out
+}
+
+fn write_value(out: &mut Vec<u8>, value: &Value) {
+    // Writing into a Vec cannot fail, so rmp's io errors are impossible here.
+    match value {
+        Value::Null => out.push(0xc0),
+        // cty's unknown: fixext1, type 0, one zero byte.
+        Value::Unknown => out.extend_from_slice(&[0xd4, 0x00, 0x00]),
+        Value::Bool(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
+        Value::Number(Number::Int(i)) => {
+            let _ = rmp::encode::write_sint(out, *i);
+        }
+        Value::Number(Number::UInt(u)) => {
+            let _ = rmp::encode::write_uint(out, *u);
+        }
+        Value::Number(Number::Float(f)) => {
+            let _ = rmp::encode::write_f64(out, *f);
+        }
+        Value::Number(Number::Decimal(s)) | Value::String(s) => {
+            let _ = rmp::encode::write_str(out, s);
+        }
+        Value::List(items) => {
+            let _ = rmp::encode::write_array_len(out, items.len() as u32);
+            for item in items {
+                write_value(out, item);
+            }
+        }
+        Value::Map(map) => {
+            let _ = rmp::encode::write_map_len(out, map.len() as u32);
+            for (key, item) in map {
+                let _ = rmp::encode::write_str(out, key);
+                write_value(out, item);
+            }
+        }
+    }
+}
+
+/// Decodes a JSON value (JSON `DynamicValue`s and stored raw state).
+pub fn decode_json(bytes: &[u8]) -> Result<Value, DecodeError> {
+    let json: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| DecodeError::Json(e.to_string()))?;
+    Ok(from_json(json))
+}
+
+fn from_json(json: serde_json::Value) -> Value {
+    use serde_json::Value as J;
+    match json {
+        J::Null => Value::Null,
+        J::Bool(b) => Value::Bool(b),
+        J::Number(n) => Value::Number(if let Some(i) = n.as_i64() {
+            Number::Int(i)
+        } else if let Some(u) = n.as_u64() {
+            Number::UInt(u)
+        } else {
+            Number::Float(n.as_f64().unwrap_or(f64::NAN))
+        }),
+        J::String(s) => Value::String(s),
+        J::Array(items) => Value::List(items.into_iter().map(from_json).collect()),
+        J::Object(map) => Value::Map(map.into_iter().map(|(k, v)| (k, from_json(v))).collect()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip(v: &Value) -> Value {
+        decode_msgpack(&encode_msgpack(v)).expect("decodes what it encoded")
+    }
+
+    #[test]
+    fn scalars_roundtrip() {
+        for v in [
+            Value::Null,
+            Value::Unknown,
+            Value::Bool(true),
+            Value::Bool(false),
+            Value::string(""),
+            Value::string("héllo"),
+            Value::string("x".repeat(70_000)),
+            Value::Number(Number::Int(-1)),
+            Value::Number(Number::Int(-40_000)),
+            Value::Number(Number::Int(i64::MIN)),
+            Value::Number(Number::Float(1.5)),
+            Value::Number(Number::UInt(u64::MAX)),
+        ] {
+            assert_eq!(roundtrip(&v), v);
+        }
+    }
+
+    #[test]
+    fn unknown_is_any_extension_type() {
+        // cty: fixext1 type 0.
+        assert_eq!(decode_msgpack(&[0xd4, 0x00, 0x00]), Ok(Value::Unknown));
+        // Terraform >= 1.6 refined unknown: ext type 12 with a payload
+        // (here a refinement map {1: true}, "not null").
+        assert_eq!(
+            decode_msgpack(&[0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc3]),
+            Ok(Value::Unknown)
+        );
+        assert_eq!(
+            decode_msgpack(&[0xd5, 0x0c, 0x81, 0x01]),
+            Ok(Value::Unknown)
+        );
+        // Inside an object.
+        let obj = decode_msgpack(&[0x81, 0xa2, b'i', b'd', 0xd4, 0x00, 0x00]).unwrap();
+        assert_eq!(obj.get("id"), Some(&Value::Unknown));
+        assert!(obj.contains_unknown());
+    }
+
+    #[test]
+    fn sixty_four_bit_id_as_int_and_as_string_keeps_precision() {
+        let id: u64 = 9_007_199_254_740_993; // 2^53 + 1: a float would lose it
+        let mut as_int = vec![0xcf];
+        as_int.extend_from_slice(&id.to_be_bytes());
+        let v = decode_msgpack(&as_int).unwrap();
+        match &v {
+            Value::Number(n) => assert_eq!(n.as_u64(), Some(id)),
+            other => panic!("expected a number, got {other:?}"),
+        }
+        let as_string = encode_msgpack(&Value::Number(Number::Decimal(id.to_string())));
+        match decode_msgpack(&as_string).unwrap() {
+            Value::String(s) => assert_eq!(Number::Decimal(s).as_u64(), Some(id)),
+            other => panic!("expected a string, got {other:?}"),
+        }
+        let above_i64 = u64::MAX - 1;
+        let mut big = vec![0xcf];
+        big.extend_from_slice(&above_i64.to_be_bytes());
+        assert_eq!(
+            decode_msgpack(&big),
+            Ok(Value::Number(Number::UInt(above_i64)))
+        );
+    }
+
+    #[test]
+    fn nested_objects_lists_and_maps_roundtrip() {
+        let v = Value::object([
+            ("id", Value::Unknown),
+            ("name", Value::string("Ada")),
+            (
+                "tags",
+                Value::List(vec![Value::string("a"), Value::string("b")]),
+            ),
+            (
+                "inner",
+                Value::object([
+                    ("n", Value::Number(Number::Int(7))),
+                    ("empty", Value::Map(BTreeMap::new())),
+                    ("nothing", Value::Null),
+                ]),
+            ),
+            ("big", Value::List(vec![Value::Bool(true); 20])),
+        ]);
+        assert_eq!(roundtrip(&v), v);
+    }
+
+    #[test]
+    fn malformed_input_is_an_error_not_a_panic() {
+        assert_eq!(decode_msgpack(&[]), Err(DecodeError::UnexpectedEnd));
+        assert_eq!(
+            decode_msgpack(&[0xa5, b'a']),
+            Err(DecodeError::UnexpectedEnd)
+        );
+        assert_eq!(
+            decode_msgpack(&[0xc1]),
+            Err(DecodeError::UnsupportedMarker(0xc1))
+        );
+        assert_eq!(decode_msgpack(&[0xa1, 0xff]), Err(DecodeError::InvalidUtf8));
+        assert_eq!(
+            decode_msgpack(&[0x81, 0x01, 0xc0]),
+            Err(DecodeError::NonStringKey)
+        );
+        assert_eq!(
+            decode_msgpack(&[0xc0, 0xc0]),
+            Err(DecodeError::TrailingBytes(1))
+        );
+        // A huge declared length with no content.
+        assert_eq!(
+            decode_msgpack(&[0xdd, 0xff, 0xff, 0xff, 0xff]),
+            Err(DecodeError::UnexpectedEnd)
+        );
+        assert_eq!(
+            decode_msgpack(&[0xc9, 0xff, 0xff, 0xff, 0xff, 0x00]),
+            Err(DecodeError::UnexpectedEnd)
+        );
+        let deep = vec![0x91; 1000];
+        assert_eq!(decode_msgpack(&deep), Err(DecodeError::TooDeep));
+        // Every prefix of a valid value fails cleanly.
+        let full = encode_msgpack(&Value::object([(
+            "a",
+            Value::List(vec![Value::string("xyz")]),
+        )]));
+        for end in 0..full.len() {
+            assert!(decode_msgpack(&full[..end]).is_err());
+        }
+    }
+
+    #[test]
+    fn json_dynamic_values_are_accepted_and_answers_are_msgpack() {
+        let dv = DynamicValue {
+            msgpack: vec![],
+            json: br#"{"id":"42","n":9007199254740993,"ok":true,"x":null,"l":[1.5]}"#.to_vec(),
+        };
+        let v = decode_dynamic(Some(&dv)).unwrap();
+        assert_eq!(v.get("id"), Some(&Value::string("42")));
+        assert_eq!(
+            v.get("n"),
+            Some(&Value::Number(Number::Int(9_007_199_254_740_993)))
+        );
+        assert_eq!(v.get("x"), Some(&Value::Null));
+        let out = encode_dynamic(&v);
+        assert!(out.json.is_empty());
+        assert_eq!(decode_msgpack(&out.msgpack).unwrap(), v);
+        assert_eq!(decode_dynamic(None), Ok(Value::Null));
+        assert_eq!(
+            decode_dynamic(Some(&DynamicValue::default())),
+            Ok(Value::Null)
+        );
+        assert!(decode_json(b"{nope").is_err());
+    }
+}

@@ -1,0 +1,234 @@
+//! Starts the built provider binary exactly as Terraform does (magic
+//! cookie, protocol versions, a P-521 client certificate for AutoMTLS) and
+//! connects to it over gRPC with mutual TLS on its unix socket.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use hyper_util::rt::TokioIo;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::aws_lc_rs;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use tonic::transport::{Channel, Endpoint};
+
+pub const COOKIE: &str = "d602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2";
+
+/// A client identity shaped like Terraform's: self-signed P-521 CA for
+/// `localhost`.
+pub struct ClientIdentity {
+    pub cert_pem: String,
+    pub cert_der: CertificateDer<'static>,
+    pub key_der: Vec<u8>,
+}
+
+impl ClientIdentity {
+    pub fn generate() -> Self {
+        let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P521_SHA512).expect("P-521 key");
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".into()]).expect("params");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "localhost");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.key_usages = vec![
+            rcgen::KeyUsagePurpose::DigitalSignature,
+            rcgen::KeyUsagePurpose::KeyEncipherment,
+            rcgen::KeyUsagePurpose::KeyCertSign,
+        ];
+        params.extended_key_usages = vec![
+            rcgen::ExtendedKeyUsagePurpose::ClientAuth,
+            rcgen::ExtendedKeyUsagePurpose::ServerAuth,
+        ];
+        let cert = params.self_signed(&key).expect("self-signed");
+        ClientIdentity {
+            cert_pem: cert.pem(),
+            cert_der: cert.der().clone(),
+            key_der: key.serialize_der(),
+        }
+    }
+}
+
+/// The handshake line's fields.
+#[derive(Debug)]
+pub struct Handshake {
+    pub core_version: String,
+    pub protocol_version: String,
+    pub network: String,
+    pub address: String,
+    pub protocol: String,
+    pub server_cert_der: Vec<u8>,
+    pub field_count: usize,
+}
+
+pub fn parse_handshake(line: &str) -> Handshake {
+    let fields: Vec<&str> = line.trim_end().split('|').collect();
+    assert!(fields.len() >= 6, "handshake line too short: {line:?}");
+    let cert_b64 = fields[5];
+    assert!(
+        !cert_b64.ends_with('='),
+        "certificate must be unpadded base64: {cert_b64}"
+    );
+    Handshake {
+        core_version: fields[0].into(),
+        protocol_version: fields[1].into(),
+        network: fields[2].into(),
+        address: fields[3].into(),
+        protocol: fields[4].into(),
+        server_cert_der: base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(cert_b64)
+            .expect("certificate is base64 without padding"),
+        field_count: fields.len(),
+    }
+}
+
+/// A running provider process.
+pub struct ProviderProcess {
+    pub child: Child,
+    pub handshake: Handshake,
+    pub identity: ClientIdentity,
+}
+
+impl ProviderProcess {
+    /// Starts the binary with AutoMTLS and reads its handshake line.
+    pub fn start(extra_env: &[(&str, &str)]) -> Self {
+        let identity = ClientIdentity::generate();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_terraform-provider-domo"));
+        cmd.env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
+            .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
+            .env("PLUGIN_CLIENT_CERT", &identity.cert_pem)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start provider binary");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read handshake");
+        let handshake = parse_handshake(&line);
+        ProviderProcess {
+            child,
+            handshake,
+            identity,
+        }
+    }
+
+    /// Connects with the identity given to the process.
+    pub async fn connect(&self) -> Result<Channel, tonic::transport::Error> {
+        connect(&self.handshake, &self.identity).await
+    }
+
+    /// Waits up to `limit` for the process to exit.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+}
+
+impl Drop for ProviderProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Trusts exactly the server certificate from the handshake line, as
+/// go-plugin's client does (it puts that certificate alone in its roots).
+#[derive(Debug)]
+struct PinnedServer(Vec<u8>);
+
+impl ServerCertVerifier for PinnedServer {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.0.as_slice() {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(
+                "unexpected server certificate".into(),
+            ))
+        }
+    }
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            m,
+            c,
+            d,
+            &aws_lc_rs::default_provider().signature_verification_algorithms,
+        )
+    }
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            m,
+            c,
+            d,
+            &aws_lc_rs::default_provider().signature_verification_algorithms,
+        )
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        aws_lc_rs::default_provider()
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// Opens a gRPC channel over the unix socket with mutual TLS.
+pub async fn connect(
+    hs: &Handshake,
+    identity: &ClientIdentity,
+) -> Result<Channel, tonic::transport::Error> {
+    let mut config =
+        rustls::ClientConfig::builder_with_provider(Arc::new(aws_lc_rs::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("protocol versions")
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(PinnedServer(hs.server_cert_der.clone())))
+            .with_client_auth_cert(
+                vec![identity.cert_der.clone()],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key_der.clone())),
+            )
+            .expect("client auth");
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let path = hs.address.clone();
+    Endpoint::from_static("http://localhost")
+        .connect_timeout(Duration::from_secs(5))
+        .connect_with_connector(tower::service_fn(move |_| {
+            let connector = connector.clone();
+            let path = path.clone();
+            async move {
+                let unix = tokio::net::UnixStream::connect(path).await?;
+                let name = ServerName::try_from("localhost").expect("server name");
+                let tls = connector.connect(name, unix).await?;
+                Ok::<_, std::io::Error>(TokioIo::new(tls))
+            }
+        }))
+        .await
+}

