@@ -1,1 +1,123 @@
-fn main() {}
+//! `domo-sim`: runs the local Domo API simulator (`sim` module) for the demo
+//! and benchmarks, until SIGINT or SIGTERM.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+use terraform_provider_domo::sim::{SimConfig, Simulator};
+
+/// A local simulator of Domo's public Users API.
+#[derive(Parser, Debug)]
+#[command(name = "domo-sim", version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+    /// OAuth client id to accept.
+    #[arg(long, env = "DOMO_SIM_CLIENT_ID", default_value = "sim-client")]
+    client_id: String,
+    /// OAuth client secret to accept.
+    #[arg(long, env = "DOMO_SIM_CLIENT_SECRET", default_value = "sim-secret")]
+    client_secret: String,
+    /// Token lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    token_ttl_secs: u64,
+    /// Status answered for a duplicate email.
+    #[arg(long, default_value_t = 409, value_parser = parse_duplicate_status)]
+    duplicate_email_status: u16,
+    /// PUT answers 200 with an empty body.
+    #[arg(long)]
+    put_without_body: bool,
+    /// Store and return emails lower-cased.
+    #[arg(long)]
+    lowercase_emails: bool,
+    /// Delay added to every API request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Requests admitted per second; more get 429.
+    #[arg(long)]
+    rate_limit: Option<u32>,
+    /// Send 429 without a Retry-After header.
+    #[arg(long)]
+    no_retry_after: bool,
+    /// Probability (0 to 1) that an API request answers 500/502/503 without acting.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_probability)]
+    error_rate: f64,
+    /// For this long after a create, reading the new user by id answers 404 (milliseconds).
+    #[arg(long, default_value_t = 0)]
+    read_after_create_404_ms: u64,
+    /// The next N creates succeed but drop the connection without an answer.
+    #[arg(long, default_value_t = 0)]
+    drop_connection_after_create: u32,
+    /// Users to create at start ("Seed User N", seed-N@example.com).
+    #[arg(long, default_value_t = 0)]
+    seed: usize,
+}
+
+fn parse_duplicate_status(raw: &str) -> Result<u16, String> {
+    match raw {
+        "409" => Ok(409),
+        "400" => Ok(400),
+        _ => Err(format!("{raw} is neither 409 nor 400")),
+    }
+}
+
+fn parse_probability(raw: &str) -> Result<f64, String> {
+    match raw.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err(format!("{raw} is not a probability between 0 and 1")),
+    }
+}
+
+impl Args {
+    fn config(&self) -> SimConfig {
+        SimConfig {
+            client_id: self.client_id.clone(),
+            client_secret: self.client_secret.clone(),
+            token_ttl: Duration::from_secs(self.token_ttl_secs),
+            duplicate_email_status: self.duplicate_email_status,
+            put_returns_body: !self.put_without_body,
+            lowercase_emails: self.lowercase_emails,
+            latency: Duration::from_millis(self.latency_ms),
+            rate_limit_per_second: self.rate_limit,
+            retry_after_header: !self.no_retry_after,
+            error_rate: self.error_rate,
+            read_after_create_404: Duration::from_millis(self.read_after_create_404_ms),
+            drop_connection_after_create: self.drop_connection_after_create,
+        }
+    }
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> std::io::Result<()> {
+    let args = Args::parse();
+    let simulator = Simulator::start_on(args.listen, args.config()).await?;
+    simulator.store().seed_users(args.seed);
+
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "domo-sim listening on {}", simulator.base_url())?;
+    stdout.flush()?;
+
+    wait_for_signal().await?;
+    simulator.shutdown().await;
+    Ok(())
+}
+
+/// Until SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+async fn wait_for_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = terminate.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
+}
