@@ -1,0 +1,203 @@
+//! Typed errors of the Domo API client, worded for the person who meets them:
+//! what went wrong, and what to do about it.
+
+use std::time::Duration;
+
+/// Everything that can go wrong talking to Domo.
+#[derive(Debug, thiserror::Error)]
+pub enum DomoError {
+    /// The token endpoint refused the client credentials (or an API call kept
+    /// answering 401 even with a freshly issued token).
+    #[error(
+        "Domo rejected the API client credentials (HTTP {status}): {message}{}. \
+         Check client_id / client_secret, and that the API client has the requested scope \
+         (usually \"user\") in Domo's developer portal",
+        toe_suffix(.toe)
+    )]
+    Authentication {
+        status: u16,
+        message: String,
+        toe: Option<String>,
+    },
+
+    /// Domo answered an API call with an error status.
+    #[error("Domo API error on {method} {path} (HTTP {status}): {message}{}{}", toe_suffix(.toe), status_hint(*.status))]
+    Api {
+        method: String,
+        path: String,
+        status: u16,
+        message: String,
+        toe: Option<String>,
+    },
+
+    /// No connection could be made to the API host.
+    #[error(
+        "could not reach the Domo API at {host}: {source_msg}. \
+         Check api_host / DOMO_API_HOST and your network"
+    )]
+    Unreachable { host: String, source_msg: String },
+
+    /// A connection was made but broke before Domo's answer arrived, and the
+    /// retries ran out (or the request could not safely be repeated).
+    #[error(
+        "the connection to the Domo API broke during {method} {path}: {source_msg}. \
+         Check your network or proxy, then try again"
+    )]
+    ConnectionLost {
+        method: String,
+        path: String,
+        source_msg: String,
+    },
+
+    /// The operation (including its retries) did not finish in time.
+    #[error(
+        "Domo did not answer {method} {path} in time (gave up after {:.1}s, retries included). \
+         Domo may be slow or overloaded: try again, or raise the request / operation timeout",
+        .waited.as_secs_f64()
+    )]
+    Timeout {
+        method: String,
+        path: String,
+        waited: Duration,
+    },
+
+    /// Domo kept answering 429 Too Many Requests until the retries ran out.
+    #[error(
+        "Domo kept rate-limiting {method} {path} (HTTP 429) after {attempts} attempts{}. \
+         Lower max_requests_per_minute or terraform's -parallelism, or try again later",
+        wait_suffix(.requested_wait)
+    )]
+    RateLimited {
+        method: String,
+        path: String,
+        attempts: u32,
+        /// How long Domo last asked us to wait, when it said so.
+        requested_wait: Option<Duration>,
+    },
+
+    /// Domo answered, but not with what its API documents.
+    #[error(
+        "unexpected answer from Domo to {method} {path} (HTTP {status}): {detail}. \
+         Check that api_host points at the Domo API (e.g. https://api.domo.com)"
+    )]
+    InvalidResponse {
+        method: String,
+        path: String,
+        status: u16,
+        detail: String,
+    },
+
+    /// The client configuration cannot work; nothing was sent.
+    #[error("invalid Domo client configuration: {0}")]
+    InvalidConfig(String),
+}
+
+fn toe_suffix(toe: &Option<String>) -> String {
+    match toe {
+        Some(toe) if !toe.is_empty() => format!(" (Domo trace id: {toe})"),
+        _ => String::new(),
+    }
+}
+
+fn status_hint(status: u16) -> &'static str {
+    match status {
+        403 => ". The API client lacks permission: give it the \"user\" scope, or use a client of an admin",
+        _ => "",
+    }
+}
+
+fn wait_suffix(wait: &Option<Duration>) -> String {
+    match wait {
+        Some(wait) => format!(" (Domo last asked to wait {:.0}s)", wait.as_secs_f64()),
+        None => String::new(),
+    }
+}
+
+impl DomoError {
+    /// The HTTP status Domo answered with, when the error comes from one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            DomoError::Authentication { status, .. }
+            | DomoError::Api { status, .. }
+            | DomoError::InvalidResponse { status, .. } => Some(*status),
+            DomoError::RateLimited { .. } => Some(429),
+            _ => None,
+        }
+    }
+
+    /// True when Domo refused because the user (its email) exists already:
+    /// 409, or a 400 whose message says the email is a duplicate, since Domo's
+    /// status for this case is undocumented.
+    pub fn is_conflict(&self) -> bool {
+        match self {
+            DomoError::Api { status: 409, .. } => true,
+            DomoError::Api {
+                status: 400,
+                message,
+                ..
+            } => message_says_duplicate_email(message),
+            _ => false,
+        }
+    }
+
+    /// True when Domo answered 404 Not Found.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, DomoError::Api { status: 404, .. })
+    }
+}
+
+/// Whether an error message reads like "this email is already taken".
+pub(crate) fn message_says_duplicate_email(message: &str) -> bool {
+    let message = message.to_lowercase();
+    message.contains("duplicate")
+        || (message.contains("email")
+            && ["exist", "already", "in use", "taken", "unique"]
+                .iter()
+                .any(|word| message.contains(word)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16, message: &str) -> DomoError {
+        DomoError::Api {
+            method: "POST".into(),
+            path: "/v1/users".into(),
+            status,
+            message: message.into(),
+            toe: Some("ABC-123".into()),
+        }
+    }
+
+    #[test]
+    fn conflict_is_409_or_a_400_about_a_duplicate_email() {
+        assert!(api(409, "Conflict").is_conflict());
+        assert!(api(400, "User with email a@b.c already exists").is_conflict());
+        assert!(api(400, "Duplicate value").is_conflict());
+        assert!(!api(400, "role is invalid").is_conflict());
+        assert!(!api(404, "Not Found").is_conflict());
+    }
+
+    #[test]
+    fn helpers_report_status_and_not_found() {
+        assert_eq!(api(404, "x").status(), Some(404));
+        assert!(api(404, "x").is_not_found());
+        assert!(!api(500, "x").is_not_found());
+        assert_eq!(DomoError::InvalidConfig("x".into()).status(), None);
+    }
+
+    #[test]
+    fn display_shows_domo_message_and_trace_id() {
+        let text = api(400, "role is invalid").to_string();
+        assert!(text.contains("role is invalid"), "{text}");
+        assert!(text.contains("ABC-123"), "{text}");
+        assert!(text.contains("POST /v1/users"), "{text}");
+        let text = DomoError::Unreachable {
+            host: "http://127.0.0.1:1".into(),
+            source_msg: "connection refused".into(),
+        }
+        .to_string();
+        assert!(text.contains("DOMO_API_HOST"), "{text}");
+    }
+}

@@ -1,0 +1,314 @@
+//! Domo's user object: what we send (`UserFields`) and what we read (`User`),
+//! with the leniency Domo's inconsistent JSON needs (numbers or strings,
+//! empty strings meaning "absent", a `deleted` flag on soft-deleted users).
+
+use serde_json::{Map, Value};
+
+/// The user attributes a caller controls.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserFields {
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub title: Option<String>,
+    pub alternate_email: Option<String>,
+    pub phone: Option<String>,
+    pub location: Option<String>,
+    /// Write-only: Domo never returns it.
+    pub timezone: Option<String>,
+    /// Write-only: Domo never returns it.
+    pub locale: Option<String>,
+    pub employee_number: Option<String>,
+}
+
+/// A user as Domo reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: u64,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub title: Option<String>,
+    pub alternate_email: Option<String>,
+    pub phone: Option<String>,
+    pub location: Option<String>,
+    pub employee_number: Option<String>,
+    pub created_at: Option<String>,
+    pub updated_at: Option<String>,
+    pub image_url: Option<String>,
+}
+
+/// A user object as read from the wire, with Domo's soft-delete flag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct UserRecord {
+    pub user: User,
+    pub deleted: bool,
+}
+
+/// Reads one user object; `Err` says why it is not one.
+pub(crate) fn parse_user(value: &Value) -> Result<UserRecord, String> {
+    let object = value
+        .as_object()
+        .ok_or_else(|| format!("expected a user object, got {}", json_kind(value)))?;
+    let id = match object.get("id") {
+        Some(id) => {
+            parse_id(id).ok_or_else(|| format!("user id {id} is not a positive integer"))?
+        }
+        None => return Err("the user object has no \"id\"".to_string()),
+    };
+    let user = User {
+        id,
+        name: text(object, "name").unwrap_or_default(),
+        email: text(object, "email").unwrap_or_default(),
+        role: text(object, "role").unwrap_or_default(),
+        title: text(object, "title"),
+        alternate_email: text(object, "alternateEmail"),
+        phone: text(object, "phone"),
+        location: text(object, "location"),
+        employee_number: text(object, "employeeNumber"),
+        created_at: text(object, "createdAt"),
+        updated_at: text(object, "updatedAt"),
+        image_url: text(object, "image"),
+    };
+    Ok(UserRecord {
+        user,
+        deleted: flag(object, "deleted"),
+    })
+}
+
+/// Reads Domo's list answer: a bare JSON array of user objects.
+pub(crate) fn parse_user_list(value: &Value) -> Result<Vec<UserRecord>, String> {
+    let items = value
+        .as_array()
+        .ok_or_else(|| format!("expected a JSON array of users, got {}", json_kind(value)))?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| parse_user(item).map_err(|why| format!("item {index}: {why}")))
+        .collect()
+}
+
+/// An id as a JSON number or a numeric string (seen in some SDKs' payloads).
+fn parse_id(value: &Value) -> Option<u64> {
+    match value {
+        Value::Number(number) => number.as_u64(),
+        Value::String(text) => text.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// An optional text field: strings as-is, numbers as their decimal text
+/// (`employeeNumber` arrives as either); empty strings and null mean absent.
+fn text(object: &Map<String, Value>, key: &str) -> Option<String> {
+    match object.get(key)? {
+        Value::String(text) if text.is_empty() => None,
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        _ => None,
+    }
+}
+
+fn flag(object: &Map<String, Value>, key: &str) -> bool {
+    match object.get(key) {
+        Some(Value::Bool(flag)) => *flag,
+        Some(Value::String(text)) => text.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Body of `POST /v1/users`: required fields plus the optional ones given.
+/// `sendInvite` is a query parameter, never part of the body.
+pub(crate) fn create_body(fields: &UserFields) -> Value {
+    let mut body = required_fields(fields);
+    for (key, value) in optional_fields(fields)
+        .into_iter()
+        .chain(write_only_fields(fields))
+    {
+        if let Some(value) = value {
+            body.insert(key.to_string(), Value::String(value.clone()));
+        }
+    }
+    Value::Object(body)
+}
+
+/// Body of `PUT /v1/users/{id}`: the whole object. Absent optional fields
+/// go as "" so that clearing works whether Domo treats an omitted field as
+/// "unchanged" or the update as a full replacement. `timezone` and `locale`
+/// go only when set: Domo never returns them, so we cannot know what ""
+/// would overwrite.
+pub(crate) fn update_body(fields: &UserFields) -> Value {
+    let mut body = required_fields(fields);
+    for (key, value) in optional_fields(fields) {
+        let value = value.cloned().unwrap_or_default();
+        body.insert(key.to_string(), Value::String(value));
+    }
+    for (key, value) in write_only_fields(fields) {
+        if let Some(value) = value {
+            body.insert(key.to_string(), Value::String(value.clone()));
+        }
+    }
+    Value::Object(body)
+}
+
+fn required_fields(fields: &UserFields) -> Map<String, Value> {
+    let mut body = Map::new();
+    body.insert("name".into(), Value::String(fields.name.clone()));
+    body.insert("email".into(), Value::String(fields.email.clone()));
+    body.insert("role".into(), Value::String(fields.role.clone()));
+    body
+}
+
+fn optional_fields(fields: &UserFields) -> [(&'static str, Option<&String>); 5] {
+    [
+        ("title", fields.title.as_ref()),
+        ("alternateEmail", fields.alternate_email.as_ref()),
+        ("phone", fields.phone.as_ref()),
+        ("location", fields.location.as_ref()),
+        ("employeeNumber", fields.employee_number.as_ref()),
+    ]
+}
+
+fn write_only_fields(fields: &UserFields) -> [(&'static str, Option<&String>); 2] {
+    [
+        ("timezone", fields.timezone.as_ref()),
+        ("locale", fields.locale.as_ref()),
+    ]
+}
+
+/// Emails are compared case-insensitively: Domo's case handling is unknown.
+pub(crate) fn same_email(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_a_full_user_in_camel_case() {
+        let record = parse_user(&json!({
+            "id": 1234, "name": "Ada", "email": "ada@example.com", "role": "Admin",
+            "title": "Engineer", "alternateEmail": "ada@alt.example", "phone": "555",
+            "location": "Denver", "employeeNumber": "E-7", "createdAt": "2024-01-01T00:00:00Z",
+            "updatedAt": "2024-02-01T00:00:00Z", "image": "https://img/ada.png",
+            "groups": [{"id": 1, "name": "All"}], "roleId": 1, "timezone": "ignored"
+        }))
+        .unwrap();
+        assert!(!record.deleted);
+        let user = record.user;
+        assert_eq!(user.id, 1234);
+        assert_eq!(user.alternate_email.as_deref(), Some("ada@alt.example"));
+        assert_eq!(user.employee_number.as_deref(), Some("E-7"));
+        assert_eq!(user.image_url.as_deref(), Some("https://img/ada.png"));
+        assert_eq!(user.updated_at.as_deref(), Some("2024-02-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn employee_number_may_be_a_number_or_a_string() {
+        let number = parse_user(&json!({"id": 1, "employeeNumber": 42})).unwrap();
+        assert_eq!(number.user.employee_number.as_deref(), Some("42"));
+        let string = parse_user(&json!({"id": 1, "employeeNumber": "0042"})).unwrap();
+        assert_eq!(string.user.employee_number.as_deref(), Some("0042"));
+    }
+
+    #[test]
+    fn empty_strings_and_nulls_are_absent() {
+        let user = parse_user(&json!({
+            "id": 1, "name": "A", "email": "a@b.c", "role": "Participant",
+            "title": "", "phone": null, "employeeNumber": "", "image": ""
+        }))
+        .unwrap()
+        .user;
+        assert_eq!(user.title, None);
+        assert_eq!(user.phone, None);
+        assert_eq!(user.employee_number, None);
+        assert_eq!(user.image_url, None);
+        assert_eq!(user.location, None);
+    }
+
+    #[test]
+    fn detects_soft_deleted_users() {
+        assert!(
+            parse_user(&json!({"id": 9, "deleted": true}))
+                .unwrap()
+                .deleted
+        );
+        assert!(
+            !parse_user(&json!({"id": 9, "deleted": false}))
+                .unwrap()
+                .deleted
+        );
+        assert!(!parse_user(&json!({"id": 9})).unwrap().deleted);
+    }
+
+    #[test]
+    fn id_may_be_a_numeric_string_but_must_exist() {
+        assert_eq!(parse_user(&json!({"id": "77"})).unwrap().user.id, 77);
+        assert!(parse_user(&json!({"id": "x"})).is_err());
+        assert!(parse_user(&json!({"id": -1})).is_err());
+        assert!(parse_user(&json!({"name": "no id"})).is_err());
+        assert!(parse_user(&json!([1, 2])).is_err());
+    }
+
+    #[test]
+    fn list_is_a_bare_array() {
+        let list = parse_user_list(&json!([{"id": 1}, {"id": 2, "deleted": true}])).unwrap();
+        assert_eq!(list.len(), 2);
+        assert!(list[1].deleted);
+        assert!(parse_user_list(&json!({"users": []})).is_err());
+    }
+
+    fn fields() -> UserFields {
+        UserFields {
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            role: "Admin".into(),
+            title: Some("Engineer".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn create_body_sends_only_present_fields() {
+        let mut fields = fields();
+        fields.timezone = Some("America/Denver".into());
+        assert_eq!(
+            create_body(&fields),
+            json!({"name": "Ada", "email": "ada@example.com", "role": "Admin",
+                   "title": "Engineer", "timezone": "America/Denver"})
+        );
+    }
+
+    #[test]
+    fn update_body_sends_the_whole_object_but_not_unknown_write_only_fields() {
+        assert_eq!(
+            update_body(&fields()),
+            json!({"name": "Ada", "email": "ada@example.com", "role": "Admin",
+                   "title": "Engineer", "alternateEmail": "", "phone": "",
+                   "location": "", "employeeNumber": ""})
+        );
+        let mut fields = fields();
+        fields.locale = Some("en-US".into());
+        assert_eq!(update_body(&fields)["locale"], json!("en-US"));
+        assert!(update_body(&fields).get("timezone").is_none());
+    }
+
+    #[test]
+    fn emails_match_case_insensitively() {
+        assert!(same_email("Ada@Example.COM", "ada@example.com"));
+        assert!(!same_email("ada@example.com", "ada@example.org"));
+    }
+}

@@ -1,0 +1,709 @@
+//! Client tests against a real HTTP server: the local Domo simulator
+//! (`crate::sim`) for the API's behaviours, and a tiny stub server for the
+//! few answers the simulator does not play (token endpoint without POST,
+//! PUT answering something that is not a user).
+
+use std::time::Duration;
+
+use super::*;
+use crate::sim::{SimConfig, SimStats, Simulator};
+
+async fn simulator(config: SimConfig) -> Simulator {
+    Simulator::start(config).await.expect("start the simulator")
+}
+
+fn config_for(base_url: String) -> ClientConfig {
+    ClientConfig {
+        api_host: format!("{base_url}/"), // the trailing slash is tolerated
+        client_id: "sim-client".to_string(),
+        client_secret: "sim-secret".to_string(),
+        request_timeout: Duration::from_secs(5),
+        operation_timeout: Duration::from_secs(60),
+        ..ClientConfig::default()
+    }
+}
+
+fn client_for(sim: &Simulator) -> DomoClient {
+    DomoClient::new(config_for(sim.base_url())).expect("client")
+}
+
+fn client_with(sim: &Simulator, adjust: impl FnOnce(&mut ClientConfig)) -> DomoClient {
+    let mut config = config_for(sim.base_url());
+    adjust(&mut config);
+    DomoClient::new(config).expect("client")
+}
+
+fn fields(email: &str) -> UserFields {
+    UserFields {
+        name: "Ada Lovelace".to_string(),
+        email: email.to_string(),
+        role: "Participant".to_string(),
+        ..UserFields::default()
+    }
+}
+
+fn users_with_email(sim: &Simulator, email: &str) -> usize {
+    sim.store()
+        .users()
+        .iter()
+        .filter(|user| user.email.eq_ignore_ascii_case(email))
+        .count()
+}
+
+fn stats(sim: &Simulator) -> SimStats {
+    sim.store().stats()
+}
+
+#[tokio::test]
+async fn crud_round_trip() {
+    let sim = simulator(SimConfig::default()).await;
+    let client = client_for(&sim);
+    let wanted = UserFields {
+        name: "Ada Lovelace".to_string(),
+        email: "ada@example.com".to_string(),
+        role: "Admin".to_string(),
+        title: Some("Analyst".to_string()),
+        alternate_email: Some("ada@alt.example.com".to_string()),
+        phone: Some("+1 555 0100".to_string()),
+        location: Some("London".to_string()),
+        timezone: Some("Europe/London".to_string()),
+        locale: Some("en-GB".to_string()),
+        employee_number: Some("E-1815".to_string()),
+    };
+    let created = client.create_user(&wanted, false).await.unwrap();
+    assert_eq!(created.name, "Ada Lovelace");
+    assert_eq!(created.email, "ada@example.com");
+    assert_eq!(created.role, "Admin");
+    assert_eq!(created.title.as_deref(), Some("Analyst"));
+    assert_eq!(
+        created.alternate_email.as_deref(),
+        Some("ada@alt.example.com")
+    );
+    assert_eq!(created.phone.as_deref(), Some("+1 555 0100"));
+    assert_eq!(created.location.as_deref(), Some("London"));
+    assert_eq!(created.employee_number.as_deref(), Some("E-1815"));
+    assert!(created.created_at.is_some() && created.updated_at.is_some());
+    assert!(created.image_url.is_some());
+    let stored = sim.store().user(created.id).unwrap();
+    assert_eq!(stored.timezone.as_deref(), Some("Europe/London"));
+    assert_eq!(stored.locale.as_deref(), Some("en-GB"));
+
+    let read = client.get_user(created.id).await.unwrap().unwrap();
+    assert_eq!(read, created);
+
+    // Change the title, clear the phone, leave timezone / locale unknown.
+    let changed = UserFields {
+        title: Some("Countess".to_string()),
+        phone: None,
+        timezone: None,
+        locale: None,
+        ..wanted.clone()
+    };
+    let updated = client.update_user(created.id, &changed).await.unwrap();
+    assert_eq!(updated.title.as_deref(), Some("Countess"));
+    assert_eq!(updated.phone, None);
+    assert_eq!(updated.location.as_deref(), Some("London"));
+    let stored = sim.store().user(created.id).unwrap();
+    assert_eq!(stored.phone, None);
+    assert_eq!(
+        stored.timezone.as_deref(),
+        Some("Europe/London"),
+        "not cleared"
+    );
+    assert_eq!(client.get_user(created.id).await.unwrap(), Some(updated));
+
+    client.delete_user(created.id).await.unwrap();
+    assert_eq!(client.get_user(created.id).await.unwrap(), None);
+    // Deleting again is fine: the user is gone either way.
+    client.delete_user(created.id).await.unwrap();
+    assert_eq!(client.stats().token_fetches, 1);
+}
+
+#[tokio::test]
+async fn numeric_employee_numbers_come_back_as_text() {
+    let sim = simulator(SimConfig::default()).await;
+    let client = client_for(&sim);
+    let wanted = UserFields {
+        employee_number: Some("1815".to_string()),
+        ..fields("num@example.com")
+    };
+    let created = client.create_user(&wanted, true).await.unwrap();
+    assert_eq!(created.employee_number.as_deref(), Some("1815"));
+    let read = client.get_user(created.id).await.unwrap().unwrap();
+    assert_eq!(read.employee_number.as_deref(), Some("1815"));
+}
+
+#[tokio::test]
+async fn lists_every_page_and_finds_by_email() {
+    let sim = simulator(SimConfig::default()).await;
+    sim.store().seed_users(1203);
+    let client = client_for(&sim);
+
+    let users = client.list_all_users().await.unwrap();
+    assert_eq!(users.len(), 1203);
+    assert_eq!(stats(&sim).list_requests, 3, "500 + 500 + 203");
+
+    let page = client.list_users_page(100, 1200).await.unwrap();
+    assert_eq!(page.len(), 3);
+
+    sim.store().reset_stats();
+    let found = client
+        .find_user_by_email("SEED-1203@Example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.email, "seed-1203@example.com");
+    assert_eq!(stats(&sim).list_requests, 3);
+
+    sim.store().reset_stats();
+    let found = client
+        .find_user_by_email("seed-2@example.com")
+        .await
+        .unwrap();
+    assert!(found.is_some());
+    assert_eq!(stats(&sim).list_requests, 1, "stops at the first match");
+
+    assert_eq!(
+        client
+            .find_user_by_email("nobody@example.com")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn an_exact_multiple_of_the_page_size_ends_on_an_empty_page() {
+    let sim = simulator(SimConfig::default()).await;
+    sim.store().seed_users(500);
+    let client = client_for(&sim);
+    assert_eq!(client.list_all_users().await.unwrap().len(), 500);
+    assert_eq!(stats(&sim).list_requests, 2);
+}
+
+#[tokio::test]
+async fn deleted_and_unknown_users_read_as_none() {
+    let sim = simulator(SimConfig::default()).await;
+    let ids = sim.store().seed_users(3);
+    let client = client_for(&sim);
+
+    assert!(sim.store().mark_deleted(ids[0]));
+    assert_eq!(client.get_user(ids[0]).await.unwrap(), None);
+    assert!(sim.store().purge(ids[1]));
+    assert_eq!(client.get_user(ids[1]).await.unwrap(), None);
+    assert_eq!(client.get_user(42).await.unwrap(), None);
+    assert!(client.get_user(ids[2]).await.unwrap().is_some());
+
+    // Deleting users that are already gone succeeds.
+    client.delete_user(ids[0]).await.unwrap();
+    client.delete_user(ids[1]).await.unwrap();
+    client.delete_user(42).await.unwrap();
+}
+
+#[tokio::test]
+async fn update_without_a_body_reads_the_user_back() {
+    let sim = simulator(SimConfig {
+        put_returns_body: false,
+        ..SimConfig::default()
+    })
+    .await;
+    let client = client_for(&sim);
+    let created = client
+        .create_user(&fields("quiet@example.com"), false)
+        .await
+        .unwrap();
+    let changed = UserFields {
+        name: "Ada King".to_string(),
+        ..fields("quiet@example.com")
+    };
+    sim.store().reset_stats();
+    let updated = client.update_user(created.id, &changed).await.unwrap();
+    assert_eq!(updated.name, "Ada King");
+    assert_eq!(updated.id, created.id);
+    assert_eq!(stats(&sim).update_requests, 1);
+    assert_eq!(stats(&sim).get_requests, 1);
+}
+
+#[tokio::test]
+async fn updating_a_missing_user_is_not_found() {
+    let sim = simulator(SimConfig::default()).await;
+    let client = client_for(&sim);
+    let error = client
+        .update_user(42, &fields("x@example.com"))
+        .await
+        .unwrap_err();
+    assert!(error.is_not_found(), "{error}");
+}
+
+#[tokio::test]
+async fn an_expired_token_is_renewed_before_use() {
+    let sim = simulator(SimConfig {
+        token_ttl: Duration::from_secs(1),
+        ..SimConfig::default()
+    })
+    .await;
+    let id = sim.store().seed_users(1)[0];
+    let client = client_for(&sim);
+    assert!(client.get_user(id).await.unwrap().is_some());
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(client.get_user(id).await.unwrap().is_some());
+    assert_eq!(stats(&sim).token_requests, 2);
+    assert_eq!(client.stats().token_fetches, 2);
+}
+
+#[tokio::test]
+async fn a_401_renews_the_token_once_and_retries() {
+    let sim = simulator(SimConfig {
+        token_ttl: Duration::from_secs(1),
+        ..SimConfig::default()
+    })
+    .await;
+    let id = sim.store().seed_users(1)[0];
+    let client = client_for(&sim);
+    assert!(client.get_user(id).await.unwrap().is_some());
+    // The client believes its token is good; the server has expired it.
+    client
+        .inner
+        .tokens()
+        .trust_cached_token_for(Duration::from_secs(3600))
+        .await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(client.get_user(id).await.unwrap().is_some());
+    assert_eq!(stats(&sim).token_requests, 2);
+    assert_eq!(stats(&sim).get_requests, 3, "ok, 401, ok");
+    assert_eq!(client.stats().retries, 1);
+}
+
+async fn fifty_concurrent_reads(client: &DomoClient, id: u64) {
+    let reads = (0..50).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.get_user(id).await })
+    });
+    for read in reads.collect::<Vec<_>>() {
+        assert!(read.await.unwrap().unwrap().is_some());
+    }
+}
+
+#[tokio::test]
+async fn concurrent_calls_renew_an_expired_token_once() {
+    let sim = simulator(SimConfig {
+        token_ttl: Duration::from_secs(1),
+        ..SimConfig::default()
+    })
+    .await;
+    let id = sim.store().seed_users(1)[0];
+    let client = client_with(&sim, |config| config.max_concurrent_requests = 64);
+    assert!(client.get_user(id).await.unwrap().is_some());
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    fifty_concurrent_reads(&client, id).await;
+    assert_eq!(stats(&sim).token_requests, 2);
+}
+
+#[tokio::test]
+async fn concurrent_401s_renew_the_token_once() {
+    let sim = simulator(SimConfig {
+        token_ttl: Duration::from_secs(1),
+        ..SimConfig::default()
+    })
+    .await;
+    let id = sim.store().seed_users(1)[0];
+    let client = client_with(&sim, |config| config.max_concurrent_requests = 64);
+    assert!(client.get_user(id).await.unwrap().is_some());
+    client
+        .inner
+        .tokens()
+        .trust_cached_token_for(Duration::from_secs(3600))
+        .await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Long-lived tokens from now on, so the renewed one stays valid.
+    sim.store().set_config(SimConfig::default());
+    fifty_concurrent_reads(&client, id).await;
+    assert_eq!(stats(&sim).token_requests, 2);
+}
+
+#[tokio::test]
+async fn duplicate_emails_are_conflicts_whether_409_or_400() {
+    for status in [409, 400] {
+        let sim = simulator(SimConfig {
+            duplicate_email_status: status,
+            ..SimConfig::default()
+        })
+        .await;
+        let client = client_for(&sim);
+        client
+            .create_user(&fields("twin@example.com"), false)
+            .await
+            .unwrap();
+        let error = client
+            .create_user(&fields("TWIN@example.com"), false)
+            .await
+            .unwrap_err();
+        assert!(error.is_conflict(), "{status}: {error}");
+        assert_eq!(error.status(), Some(status));
+        let text = error.to_string();
+        assert!(text.contains("already exists"), "{text}");
+        assert!(text.contains("trace id"), "{text}");
+        assert_eq!(stats(&sim).create_requests, 2, "a conflict is not retried");
+    }
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_an_authentication_error() {
+    let sim = simulator(SimConfig::default()).await;
+    let client = client_with(&sim, |config| config.client_secret = "wrong".to_string());
+    let error = client.get_user(1).await.unwrap_err();
+    assert!(
+        matches!(error, DomoError::Authentication { status: 401, .. }),
+        "{error}"
+    );
+    let text = error.to_string();
+    assert!(text.contains("client_id / client_secret"), "{text}");
+    assert!(
+        !text.contains("wrong"),
+        "the secret must not appear: {text}"
+    );
+    assert_eq!(stats(&sim).token_requests, 1, "not retried");
+}
+
+#[tokio::test]
+async fn an_unknown_scope_is_an_authentication_error() {
+    let sim = simulator(SimConfig::default()).await;
+    let client = client_with(&sim, |config| config.scope = "dashboard".to_string());
+    let error = client.list_users_page(10, 0).await.unwrap_err();
+    assert!(
+        matches!(error, DomoError::Authentication { status: 400, .. }),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_host_is_reported_as_such() {
+    // A port that was free a moment ago: nothing listens there.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    drop(listener);
+    let client = DomoClient::new(ClientConfig {
+        api_host: format!("http://{address}"),
+        client_id: "id".to_string(),
+        client_secret: "secret".to_string(),
+        max_retries: 1,
+        ..ClientConfig::default()
+    })
+    .unwrap();
+    let error = client.get_user(1).await.unwrap_err();
+    assert!(matches!(error, DomoError::Unreachable { .. }), "{error}");
+    let text = error.to_string();
+    assert!(text.contains(&address.to_string()), "{text}");
+    assert!(text.contains("DOMO_API_HOST"), "{text}");
+    assert_eq!(client.stats().requests_sent, 2, "one retry");
+}
+
+#[tokio::test]
+async fn rate_limited_requests_are_retried_after_retry_after() {
+    let sim = simulator(SimConfig {
+        rate_limit_per_second: Some(5),
+        retry_after_header: true,
+        ..SimConfig::default()
+    })
+    .await;
+    let id = sim.store().seed_users(1)[0];
+    let client = client_for(&sim);
+    let reads = (0..12).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.get_user(id).await })
+    });
+    for read in reads.collect::<Vec<_>>() {
+        assert!(read.await.unwrap().unwrap().is_some());
+    }
+    assert!(
+        stats(&sim).rejected_rate_limited > 0,
+        "the test must hit the limit"
+    );
+    assert!(client.stats().retries > 0);
+}
+
+#[tokio::test]
+async fn rate_limited_requests_back_off_without_retry_after() {
+    let sim = simulator(SimConfig {
+        rate_limit_per_second: Some(5),
+        retry_after_header: false,
+        ..SimConfig::default()
+    })
+    .await;
+    let id = sim.store().seed_users(1)[0];
+    let client = client_with(&sim, |config| config.max_retries = 10);
+    let reads = (0..12).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.get_user(id).await })
+    });
+    for read in reads.collect::<Vec<_>>() {
+        assert!(read.await.unwrap().unwrap().is_some());
+    }
+    assert!(
+        stats(&sim).rejected_rate_limited > 0,
+        "the test must hit the limit"
+    );
+}
+
+#[tokio::test]
+async fn exhausted_rate_limit_retries_say_so() {
+    let sim = simulator(SimConfig {
+        rate_limit_per_second: Some(1),
+        retry_after_header: false,
+        ..SimConfig::default()
+    })
+    .await;
+    let client = client_with(&sim, |config| config.max_retries = 0);
+    // The token request uses up the second's only slot.
+    let error = client.get_user(1).await.unwrap_err();
+    assert!(
+        matches!(error, DomoError::RateLimited { attempts: 1, .. }),
+        "{error}"
+    );
+    assert_eq!(error.status(), Some(429));
+}
+
+#[tokio::test]
+async fn client_side_pacing_stays_under_the_servers_limit() {
+    let sim = simulator(SimConfig {
+        rate_limit_per_second: Some(10),
+        ..SimConfig::default()
+    })
+    .await;
+    let id = sim.store().seed_users(1)[0];
+    let client = client_with(&sim, |config| config.max_requests_per_minute = Some(300));
+    let started = std::time::Instant::now();
+    let reads = (0..15).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.get_user(id).await })
+    });
+    for read in reads.collect::<Vec<_>>() {
+        assert!(read.await.unwrap().unwrap().is_some());
+    }
+    assert_eq!(stats(&sim).rejected_rate_limited, 0);
+    // 16 requests at 5 a second after a burst of 5: about 2.2 seconds.
+    assert!(
+        started.elapsed() >= Duration::from_millis(1800),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn transient_server_errors_are_retried() {
+    let sim = simulator(SimConfig {
+        error_rate: 0.3,
+        ..SimConfig::default()
+    })
+    .await;
+    sim.store().seed_users(20);
+    // 0.3^9: a request failing every attempt is out of the question.
+    let client = client_with(&sim, |config| config.max_retries = 8);
+    let created = client
+        .create_user(&fields("flaky@example.com"), false)
+        .await
+        .unwrap();
+    assert_eq!(users_with_email(&sim, "flaky@example.com"), 1);
+    let changed = UserFields {
+        title: Some("Survivor".to_string()),
+        ..fields("flaky@example.com")
+    };
+    let updated = client.update_user(created.id, &changed).await.unwrap();
+    assert_eq!(updated.title.as_deref(), Some("Survivor"));
+    for _ in 0..10 {
+        assert!(client.get_user(created.id).await.unwrap().is_some());
+    }
+    assert_eq!(client.list_all_users().await.unwrap().len(), 21);
+    client.delete_user(created.id).await.unwrap();
+    assert_eq!(client.get_user(created.id).await.unwrap(), None);
+    assert!(stats(&sim).injected_errors > 0, "the test must meet errors");
+    assert!(client.stats().retries > 0);
+}
+
+#[tokio::test]
+async fn a_create_whose_answer_is_lost_is_adopted_not_repeated() {
+    let sim = simulator(SimConfig {
+        drop_connection_after_create: 1,
+        lowercase_emails: true,
+        ..SimConfig::default()
+    })
+    .await;
+    sim.store().seed_users(3);
+    let client = client_for(&sim);
+    let created = client
+        .create_user(&fields("Lost@Example.com"), false)
+        .await
+        .unwrap();
+    assert_eq!(created.email, "lost@example.com");
+    assert_eq!(users_with_email(&sim, "lost@example.com"), 1);
+    assert_eq!(stats(&sim).create_requests, 1, "never re-sent");
+    assert_eq!(
+        sim.store().user(created.id).unwrap().email,
+        "lost@example.com"
+    );
+}
+
+#[tokio::test]
+async fn a_create_that_failed_with_5xx_is_resent_once_checked() {
+    let sim = simulator(SimConfig::default()).await;
+    let client = client_for(&sim);
+    // Every create answers 5xx the first time: the simulator's injected
+    // errors do not create the user, so the client must resend.
+    sim.store().set_config(SimConfig {
+        error_rate: 1.0,
+        ..SimConfig::default()
+    });
+    let heal = {
+        let store = sim.store();
+        tokio::spawn(async move {
+            // Let the first create fail, then heal the server.
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            store.set_config(SimConfig::default());
+        })
+    };
+    let created = client
+        .create_user(&fields("again@example.com"), false)
+        .await;
+    heal.await.unwrap();
+    let created = created.unwrap();
+    assert_eq!(created.email, "again@example.com");
+    assert_eq!(users_with_email(&sim, "again@example.com"), 1);
+    assert_eq!(stats(&sim).create_requests, 2, "checked, then re-sent once");
+    assert!(
+        stats(&sim).list_requests >= 1,
+        "looked up before re-sending"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_server_times_out_with_a_clear_error() {
+    let sim = simulator(SimConfig {
+        latency: Duration::from_millis(400),
+        ..SimConfig::default()
+    })
+    .await;
+    let client = client_with(&sim, |config| {
+        config.request_timeout = Duration::from_millis(100);
+        config.operation_timeout = Duration::from_millis(700);
+    });
+    let started = std::time::Instant::now();
+    let error = client.get_user(1).await.unwrap_err();
+    assert!(matches!(error, DomoError::Timeout { .. }), "{error}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "bounded by the deadline"
+    );
+    assert!(error.to_string().contains("in time"), "{error}");
+}
+
+/// A stub Domo for answers the simulator does not give: a token endpoint
+/// that only takes GET, and a PUT answering a non-user body.
+mod stub {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+
+    use axum::extract::State;
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    use axum::{Json, Router};
+    use serde_json::json;
+
+    #[derive(Default)]
+    pub struct Counts {
+        pub token_posts: AtomicU32,
+        pub token_gets: AtomicU32,
+        pub creates: AtomicU32,
+        pub lists: AtomicU32,
+    }
+
+    pub async fn start() -> (String, Arc<Counts>) {
+        let counts = Arc::new(Counts::default());
+        let app = Router::new()
+            .route(
+                "/oauth/token",
+                get(|State(counts): State<Arc<Counts>>| async move {
+                    counts.token_gets.fetch_add(1, Ordering::SeqCst);
+                    Json(json!({"access_token": "stub-token", "token_type": "bearer",
+                                "expires_in": 3599}))
+                })
+                .post(|State(counts): State<Arc<Counts>>| async move {
+                    counts.token_posts.fetch_add(1, Ordering::SeqCst);
+                    StatusCode::METHOD_NOT_ALLOWED
+                }),
+            )
+            // A create that is processed but answered 503, and a listing
+            // that shows the new user only from its second read on.
+            .route(
+                "/v1/users",
+                get(|State(counts): State<Arc<Counts>>| async move {
+                    if counts.lists.fetch_add(1, Ordering::SeqCst) == 0 {
+                        return Json(json!([]));
+                    }
+                    Json(
+                        json!([{"id": 9, "name": "Late", "email": "late@example.com",
+                                 "role": "Participant"}]),
+                    )
+                })
+                .post(|State(counts): State<Arc<Counts>>| async move {
+                    if counts.creates.fetch_add(1, Ordering::SeqCst) == 0 {
+                        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({})));
+                    }
+                    (
+                        StatusCode::CONFLICT,
+                        Json(json!({"message": "User with email late@example.com already exists"})),
+                    )
+                }),
+            )
+            .route(
+                "/v1/users/{id}",
+                get(|| async {
+                    Json(
+                        json!({"id": "7", "name": "Stub", "email": "stub@example.com",
+                                "role": "Admin", "employeeNumber": 12, "title": ""}),
+                    )
+                })
+                .put(|| async { Json(json!({"success": true})) }),
+            )
+            .with_state(counts.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        (format!("http://{address}"), counts)
+    }
+}
+
+#[tokio::test]
+async fn token_endpoint_refusing_post_is_asked_with_get() {
+    use std::sync::atomic::Ordering;
+    let (base_url, counts) = stub::start().await;
+    let client = DomoClient::new(config_for(base_url)).unwrap();
+    let user = client.get_user(7).await.unwrap().unwrap();
+    assert_eq!(user.id, 7);
+    assert_eq!(user.employee_number.as_deref(), Some("12"));
+    assert_eq!(user.title, None);
+    // A PUT answering something else than a user: the user is read back.
+    let updated = client
+        .update_user(7, &fields("stub@example.com"))
+        .await
+        .unwrap();
+    assert_eq!(updated.name, "Stub");
+    assert_eq!(counts.token_posts.load(Ordering::SeqCst), 1);
+    assert_eq!(counts.token_gets.load(Ordering::SeqCst), 1);
+    assert_eq!(client.stats().token_fetches, 2);
+}
+
+#[tokio::test]
+async fn a_conflict_after_an_uncertain_create_adopts_the_user_once_listed() {
+    use std::sync::atomic::Ordering;
+    let (base_url, counts) = stub::start().await;
+    let client = DomoClient::new(config_for(base_url)).unwrap();
+    let user = client
+        .create_user(&fields("late@example.com"), false)
+        .await
+        .unwrap();
+    assert_eq!(user.id, 9);
+    assert_eq!(counts.creates.load(Ordering::SeqCst), 2);
+    assert_eq!(counts.lists.load(Ordering::SeqCst), 2);
+}

@@ -1,0 +1,335 @@
+//! The Users endpoints: list, get, create, update, delete, and lookup by
+//! email. Creation is never blindly re-sent: after an ambiguous failure the
+//! user is looked up by email first, so one call creates at most one user.
+
+use std::collections::HashSet;
+
+use reqwest::Method;
+use serde_json::Value;
+
+use super::error::DomoError;
+use super::http::{invalid_response, status_error, ApiRequest, Operation, SendError};
+use super::model::{self, same_email, User, UserFields, UserRecord};
+use super::retry::Repeat;
+use super::DomoClient;
+
+/// Domo's largest page of users.
+pub(crate) const MAX_PAGE_SIZE: u32 = 500;
+
+impl DomoClient {
+    /// One page of the user listing. `limit` is clamped to Domo's range
+    /// (1..=500). Soft-deleted users are left out, so a page may hold fewer
+    /// users than Domo sent.
+    pub async fn list_users_page(&self, limit: u32, offset: u32) -> Result<Vec<User>, DomoError> {
+        let op = self.inner.operation();
+        let page = self.fetch_page(&op, limit, offset).await?;
+        Ok(page
+            .into_iter()
+            .filter(|r| !r.deleted)
+            .map(|r| r.user)
+            .collect())
+    }
+
+    /// Every (not deleted) user, paging by 500 until a short or empty page.
+    pub async fn list_all_users(&self) -> Result<Vec<User>, DomoError> {
+        let op = self.inner.operation();
+        let mut users = Vec::new();
+        self.scan_users(&op, |user| {
+            users.push(user);
+            false
+        })
+        .await?;
+        Ok(users)
+    }
+
+    /// The user with this id; `None` when Domo answers 404 or reports the
+    /// user as deleted.
+    pub async fn get_user(&self, id: u64) -> Result<Option<User>, DomoError> {
+        let op = self.inner.operation();
+        self.get_user_in(&op, id).await
+    }
+
+    /// The first (not deleted) user whose email matches, ignoring case.
+    /// Domo has no search endpoint, so this pages through the listing.
+    pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, DomoError> {
+        let op = self.inner.operation();
+        self.find_by_email_in(&op, email).await
+    }
+
+    /// Creates a user (`sendInvite` goes as a query parameter). If an attempt
+    /// may have reached Domo without an answer (timeout, broken connection,
+    /// 5xx), the user is looked up by email and adopted when found; only
+    /// when it is not found is the create sent again.
+    pub async fn create_user(
+        &self,
+        fields: &UserFields,
+        send_invite: bool,
+    ) -> Result<User, DomoError> {
+        let op = self.inner.operation();
+        let body = model::create_body(fields);
+        let request = ApiRequest {
+            method: Method::POST,
+            path: "/v1/users".to_string(),
+            query: vec![("sendInvite", send_invite.to_string())],
+            body: Some(&body),
+            repeat: Repeat::Unsafe,
+        };
+        let mut resends = 0;
+        let mut may_exist_already = false;
+        loop {
+            let uncertain = match self.inner.send(&op, &request).await {
+                Ok(response) if response.is_success() => {
+                    return match response.json().as_ref().map(model::parse_user) {
+                        Some(Ok(record)) => Ok(record.user),
+                        // No user in the answer: fetch what was created.
+                        _ => self
+                            .find_by_email_in(&op, &fields.email)
+                            .await?
+                            .ok_or_else(|| {
+                                invalid_response(
+                                    &request,
+                                    response.status,
+                                    "Domo reported success but returned no user, \
+                                     and no user with this email can be found",
+                                )
+                            }),
+                    };
+                }
+                Ok(response) => {
+                    let error = status_error(&request, &response);
+                    if may_exist_already && error.is_conflict() {
+                        // An earlier attempt did create the user after all;
+                        // the listing may lag behind the create, so look a
+                        // few times before giving up.
+                        return match self.await_created(&op, &request, &fields.email).await? {
+                            Some(user) => Ok(user),
+                            None => Err(error),
+                        };
+                    }
+                    return Err(error);
+                }
+                Err(SendError::Failed(error)) => return Err(error),
+                Err(SendError::MaybeProcessed(error)) => error,
+            };
+            may_exist_already = true;
+            tracing::debug!(error = %uncertain, "create may have reached Domo; looking the user up by email");
+            if let Some(user) = self.find_by_email_in(&op, &fields.email).await? {
+                tracing::debug!(id = user.id, "adopting the user an uncertain create made");
+                return Ok(user);
+            }
+            resends += 1;
+            let why = "resending a create after checking Domo has no such user";
+            if !self.inner.back_off(&op, &request, resends, why).await {
+                return Err(uncertain);
+            }
+        }
+    }
+
+    /// Looks for the user an earlier, unanswered create made, a few times
+    /// over (with backoff) in case the listing lags behind the create.
+    async fn await_created(
+        &self,
+        op: &Operation,
+        request: &ApiRequest<'_>,
+        email: &str,
+    ) -> Result<Option<User>, DomoError> {
+        const LOOKUPS: u32 = 3;
+        for lookup in 1..=LOOKUPS {
+            if let Some(user) = self.find_by_email_in(op, email).await? {
+                tracing::debug!(id = user.id, "adopting the user an earlier create made");
+                return Ok(Some(user));
+            }
+            let why = "looking again for the user an earlier create made";
+            if lookup == LOOKUPS || !self.inner.back_off(op, request, lookup, why).await {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
+    /// Replaces the user's fields (the whole object, see
+    /// [`model::update_body`]) and returns the user as Domo now has it.
+    pub async fn update_user(&self, id: u64, fields: &UserFields) -> Result<User, DomoError> {
+        let op = self.inner.operation();
+        let body = model::update_body(fields);
+        let request = ApiRequest {
+            method: Method::PUT,
+            path: format!("/v1/users/{id}"),
+            query: Vec::new(),
+            body: Some(&body),
+            repeat: Repeat::Safe,
+        };
+        let response = self.inner.send(&op, &request).await.map_err(into_error)?;
+        if !response.is_success() {
+            return Err(status_error(&request, &response));
+        }
+        // Whether PUT answers with the user is undocumented: use it when it
+        // does, read the user back when it does not.
+        if let Some(Ok(record)) = response.json().as_ref().map(model::parse_user) {
+            if record.user.id == id && !record.deleted {
+                return Ok(record.user);
+            }
+        }
+        self.get_user_in(&op, id)
+            .await?
+            .ok_or_else(|| DomoError::Api {
+                method: "GET".to_string(),
+                path: format!("/v1/users/{id}"),
+                status: 404,
+                message: "the user was updated but cannot be read back: it has been deleted \
+                      (or Domo has not caught up yet)"
+                    .to_string(),
+                toe: None,
+            })
+    }
+
+    /// Deletes the user. A user already gone (404, or reported deleted) is
+    /// fine: the goal is reached.
+    pub async fn delete_user(&self, id: u64) -> Result<(), DomoError> {
+        let op = self.inner.operation();
+        let request = ApiRequest {
+            method: Method::DELETE,
+            path: format!("/v1/users/{id}"),
+            query: Vec::new(),
+            body: None,
+            repeat: Repeat::Safe,
+        };
+        let response = self.inner.send(&op, &request).await.map_err(into_error)?;
+        match response.status {
+            200..=299 | 404 => Ok(()),
+            // Some other refusal: fine if the user is gone (e.g. a deleted
+            // user that refuses a second delete), an error otherwise.
+            400..=499 if !matches!(response.status, 401 | 403 | 429) => {
+                let error = status_error(&request, &response);
+                match self.get_user_in(&op, id).await {
+                    Ok(None) => Ok(()),
+                    _ => Err(error),
+                }
+            }
+            _ => Err(status_error(&request, &response)),
+        }
+    }
+
+    async fn get_user_in(&self, op: &Operation, id: u64) -> Result<Option<User>, DomoError> {
+        let request = ApiRequest {
+            method: Method::GET,
+            path: format!("/v1/users/{id}"),
+            query: Vec::new(),
+            body: None,
+            repeat: Repeat::Safe,
+        };
+        let response = self.inner.send(op, &request).await.map_err(into_error)?;
+        match response.status {
+            404 => Ok(None),
+            200..=299 => {
+                let json = response.json().ok_or_else(|| {
+                    invalid_response(&request, response.status, "the body is not JSON")
+                })?;
+                let record = model::parse_user(&json)
+                    .map_err(|why| invalid_response(&request, response.status, why))?;
+                Ok((!record.deleted).then_some(record.user))
+            }
+            _ => Err(status_error(&request, &response)),
+        }
+    }
+
+    async fn find_by_email_in(
+        &self,
+        op: &Operation,
+        email: &str,
+    ) -> Result<Option<User>, DomoError> {
+        let mut found = None;
+        self.scan_users(op, |user| {
+            if same_email(&user.email, email) {
+                found = Some(user);
+                true
+            } else {
+                false
+            }
+        })
+        .await?;
+        Ok(found)
+    }
+
+    /// Pages through the listing, handing each not-deleted user to `visit`
+    /// until it returns true (stop) or a short page ends the listing.
+    async fn scan_users(
+        &self,
+        op: &Operation,
+        mut visit: impl FnMut(User) -> bool,
+    ) -> Result<(), DomoError> {
+        let mut seen_ids = HashSet::new();
+        let mut offset = 0u32;
+        loop {
+            let page = self.fetch_page(op, MAX_PAGE_SIZE, offset).await?;
+            let page_len = page.len();
+            let mut new_ids = 0;
+            for record in page {
+                if seen_ids.insert(record.user.id) {
+                    new_ids += 1;
+                }
+                if !record.deleted && visit(record.user) {
+                    return Ok(());
+                }
+            }
+            if page_len < MAX_PAGE_SIZE as usize {
+                return Ok(());
+            }
+            // A full page of users seen before means Domo ignores `offset`:
+            // stop instead of looping forever.
+            if new_ids == 0 {
+                return Err(DomoError::InvalidResponse {
+                    method: "GET".to_string(),
+                    path: "/v1/users".to_string(),
+                    status: 200,
+                    detail: format!("the page at offset {offset} repeats users already listed"),
+                });
+            }
+            offset = offset.saturating_add(MAX_PAGE_SIZE);
+        }
+    }
+
+    /// One raw page, soft-deleted users included (they count for paging).
+    async fn fetch_page(
+        &self,
+        op: &Operation,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<UserRecord>, DomoError> {
+        let request = ApiRequest {
+            method: Method::GET,
+            path: "/v1/users".to_string(),
+            query: vec![
+                ("limit", limit.clamp(1, MAX_PAGE_SIZE).to_string()),
+                ("offset", offset.to_string()),
+            ],
+            body: None,
+            repeat: Repeat::Safe,
+        };
+        let response = self.inner.send(op, &request).await.map_err(into_error)?;
+        if !response.is_success() {
+            return Err(status_error(&request, &response));
+        }
+        // An empty body is an empty page.
+        let json = match response.json() {
+            Some(json) => json,
+            None if response.body.iter().all(u8::is_ascii_whitespace) => Value::Array(Vec::new()),
+            None => {
+                return Err(invalid_response(
+                    &request,
+                    response.status,
+                    "the body is not JSON",
+                ))
+            }
+        };
+        model::parse_user_list(&json)
+            .map_err(|why| invalid_response(&request, response.status, why))
+    }
+}
+
+/// For safe requests there is no "maybe processed": both are plain errors.
+fn into_error(error: SendError) -> DomoError {
+    match error {
+        SendError::Failed(error) | SendError::MaybeProcessed(error) => error,
+    }
+}
