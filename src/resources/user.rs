@@ -193,7 +193,14 @@ impl UserModel {
             alternate_email: profile(&self.alternate_email, &user.alternate_email),
             phone: profile(&self.phone, &user.phone),
             location: profile(&self.location, &user.location),
-            employee_number: profile(&self.employee_number, &user.employee_number),
+            employee_number: match (self.employee_number.known(), &user.employee_number) {
+                // Domo sends employee numbers as JSON numbers: "0042" comes
+                // back as 42, which is the same number, not drift.
+                (Some(ours), Some(theirs)) if same_number(ours, theirs) => {
+                    self.employee_number.clone()
+                }
+                _ => profile(&self.employee_number, &user.employee_number),
+            },
             timezone: self.timezone.clone(),
             locale: self.locale.clone(),
             send_invite: match self.send_invite {
@@ -225,6 +232,12 @@ impl UserModel {
             && same(&self.locale, &planned.locale)
             && same(&self.employee_number, &planned.employee_number))
     }
+}
+
+/// Whether two strings spell the same whole number ("0042" and "42").
+fn same_number(a: &str, b: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+    digits(a) && digits(b) && a.trim_start_matches('0') == b.trim_start_matches('0')
 }
 
 /// A deliberately loose check: one `@`, something before it, a dotted
@@ -776,6 +789,17 @@ mod tests {
         assert_eq!(r.title.as_deref(), Some(""));
         assert_eq!(r.id.as_deref(), Some("42"));
         assert_eq!(r.send_invite, Field::Known(false));
+        // Domo's numeric employee numbers lose leading zeros: not drift.
+        ours.employee_number = Field::Known("007".into());
+        assert_eq!(
+            ours.refreshed(&user()).employee_number.as_deref(),
+            Some("007")
+        );
+        ours.employee_number = Field::Known("8".into());
+        assert_eq!(
+            ours.refreshed(&user()).employee_number.as_deref(),
+            Some("7")
+        );
         // A real change of address is drift.
         let mut moved = user();
         moved.email = "countess@example.com".into();
