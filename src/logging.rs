@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
-use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 
 /// Installs the global logger, at the level Terraform's variables ask for.
@@ -17,10 +17,18 @@ pub fn init() {
         std::env::var("TF_LOG_PROVIDER").ok().as_deref(),
         std::env::var("TF_LOG").ok().as_deref(),
     );
-    let subscriber = tracing_subscriber::registry().with(HclogLayer.with_filter(level));
+    let subscriber = tracing_subscriber::registry().with(HclogLayer.with_filter(targets(level)));
     // Fails only if a logger is already installed (e.g. by a test), which
     // is fine to keep.
     let _ = tracing::subscriber::set_global_default(subscriber);
+}
+
+/// Our own events at `level`; dependencies (gRPC, HTTP/2 framing) only at
+/// warnings, so a debug log shows Domo requests, not every HTTP/2 frame.
+fn targets(level: LevelFilter) -> Targets {
+    Targets::new()
+        .with_target(env!("CARGO_CRATE_NAME"), level)
+        .with_default(level.min(LevelFilter::WARN))
 }
 
 /// `TF_LOG_PROVIDER` wins over `TF_LOG`; unset means warnings and errors
@@ -157,6 +165,15 @@ mod tests {
         assert_eq!(level_from_env(Some(""), Some("INFO")), LevelFilter::INFO);
         assert_eq!(level_from_env(None, Some("JSON")), LevelFilter::TRACE);
         assert_eq!(level_from_env(None, Some("off")), LevelFilter::OFF);
+    }
+
+    #[test]
+    fn dependencies_log_only_warnings() {
+        let t = targets(LevelFilter::DEBUG);
+        assert!(t.would_enable("terraform_provider_domo::domo::http", &Level::DEBUG));
+        assert!(!t.would_enable("h2::codec", &Level::DEBUG));
+        assert!(t.would_enable("h2::codec", &Level::WARN));
+        assert!(!targets(LevelFilter::ERROR).would_enable("h2", &Level::WARN));
     }
 
     #[test]

@@ -148,6 +148,47 @@ async fn handshake_schema_configure_and_shutdown_over_mtls() {
         configured.diagnostics
     );
 
+    // Stored state of schema version 0 upgrades to the current schema:
+    // unknown attributes dropped, missing ones null, send_invite defaulted.
+    let upgraded = client
+        .upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: "domo_user".into(),
+            version: 0,
+            raw_state: Some(pb::RawState {
+                json: br#"{"id":"1000001","name":"Ada","email":"ada@example.com","role":"Admin","retired_attribute":1}"#.to_vec(),
+                flatmap: Default::default(),
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        upgraded.diagnostics.is_empty(),
+        "{:?}",
+        upgraded.diagnostics
+    );
+    let state = terraform_provider_domo::protocol::value::decode_msgpack(
+        &upgraded.upgraded_state.unwrap().msgpack,
+    )
+    .unwrap();
+    assert_eq!(state.get("id"), Some(&Value::string("1000001")));
+    assert_eq!(state.get("send_invite"), Some(&Value::Bool(false)));
+    assert_eq!(state.get("title"), Some(&Value::Null));
+    assert!(state.get("retired_attribute").is_none());
+    let newer = client
+        .upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: "domo_user".into(),
+            version: 7,
+            raw_state: Some(pb::RawState {
+                json: b"{}".to_vec(),
+                flatmap: Default::default(),
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(newer.diagnostics[0].summary.contains("newer provider"));
+
     // A method we do not serve answers UNIMPLEMENTED, as Terraform expects.
     let unimplemented = channel_call_unimplemented(channel.clone()).await;
     assert_eq!(unimplemented, tonic::Code::Unimplemented);

@@ -30,6 +30,8 @@ pub use services::Shutdown;
 
 /// How long in-flight requests may run on after shutdown is asked for.
 const DRAIN_GRACE: Duration = Duration::from_secs(10);
+/// After requests drain, how long replies and connection close may take.
+const FLUSH_GRACE: Duration = Duration::from_millis(250);
 /// A client that has not finished its TLS handshake by then is dropped.
 const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Terraform raises its own receive limit well above gRPC's 4 MiB default;
@@ -139,19 +141,33 @@ pub async fn serve(
         .serve_with_incoming_shutdown(incoming, shutdown.clone().wait_owned());
 
     // Shutdown lets requests in flight finish, so Terraform can record what
-    // they did, but does not wait on idle connections.
-    let drained = async {
-        shutdown.wait().await;
-        in_flight.wait_idle(DRAIN_GRACE).await
-    };
+    // they did, but does not wait on idle connections. Replies already
+    // written (the Shutdown reply among them) get a moment to flush.
+    let mut server = tokio::spawn(server);
     tokio::select! {
-        result = server => result?,
-        idle = drained => if !idle {
-            tracing::warn!("requests still running {DRAIN_GRACE:?} after shutdown; exiting anyway");
-        },
+        result = &mut server => return finish(result, dir),
+        () = shutdown.wait() => {}
+    }
+    if !in_flight.wait_idle(DRAIN_GRACE).await {
+        tracing::warn!("requests still running {DRAIN_GRACE:?} after shutdown; exiting anyway");
+    }
+    if let Ok(result) = tokio::time::timeout(FLUSH_GRACE, &mut server).await {
+        return finish(result, dir);
     }
     drop(dir);
     Ok(())
+}
+
+/// The server task's end, and the socket directory's removal.
+fn finish(
+    result: Result<Result<(), tonic::transport::Error>, tokio::task::JoinError>,
+    dir: tempfile::TempDir,
+) -> Result<(), PluginError> {
+    drop(dir);
+    match result {
+        Ok(served) => Ok(served?),
+        Err(join) => Err(PluginError::Io(io::Error::other(join))),
+    }
 }
 
 /// SIGINT and SIGTERM end the process the same way Shutdown does: stop
