@@ -293,3 +293,56 @@ async fn sigterm_ends_an_idle_provider_promptly() {
     assert!(status.success(), "{status:?}");
     assert!(!socket.exists());
 }
+
+#[tokio::test]
+async fn debug_mode_prints_a_reattach_line_and_serves_without_the_cookie() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_terraform-provider-domo"))
+        .arg("--debug")
+        .env_remove("TF_PLUGIN_MAGIC_COOKIE")
+        .env_remove("PLUGIN_CLIENT_CERT")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start in debug mode");
+    let stdout = child.stdout.take().expect("stdout");
+    let reattach = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("export TF_REATTACH_PROVIDERS=")
+                .map(str::to_owned)
+        })
+        .expect("reattach line");
+    let json: serde_json::Value = serde_json::from_str(reattach.trim_matches('\'')).expect("JSON");
+    let entry = &json["registry.terraform.io/tf-domo/domo"];
+    assert_eq!(entry["ProtocolVersion"], 6);
+    assert_eq!(entry["Pid"], child.id());
+    assert_eq!(entry["Addr"]["Network"], "unix");
+    let socket = entry["Addr"]["String"].as_str().unwrap().to_owned();
+
+    // Plaintext gRPC on the socket, as Terraform's reattach client expects.
+    let channel = tonic::transport::Endpoint::from_static("http://localhost")
+        .connect_with_connector(tower::service_fn(move |_| {
+            let socket = socket.clone();
+            async move {
+                Ok::<_, std::io::Error>(hyper_util::rt::TokioIo::new(
+                    tokio::net::UnixStream::connect(socket).await?,
+                ))
+            }
+        }))
+        .await
+        .expect("plaintext connection");
+    let schema = ProviderClient::new(channel)
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .expect("served");
+    assert!(schema
+        .into_inner()
+        .resource_schemas
+        .contains_key("domo_user"));
+    let _ = child.kill();
+    let _ = child.wait();
+}
