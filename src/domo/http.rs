@@ -33,6 +33,16 @@ pub(crate) struct Operation {
     deadline: Instant,
 }
 
+impl Operation {
+    pub(crate) fn started(&self) -> Instant {
+        self.started
+    }
+
+    pub(crate) fn deadline(&self) -> Instant {
+        self.deadline
+    }
+}
+
 /// One API request, described once and sent as many times as needed.
 pub(crate) struct ApiRequest<'a> {
     pub method: Method,

@@ -5,12 +5,14 @@
 //! Layout: [`http`] is the single HTTP layer every request goes through
 //! (token, pacing, deadline, retries, logging); [`auth`] caches the token;
 //! [`retry`] and [`pacing`] hold the timing policy as pure, tested
-//! functions; [`users`] implements the endpoints; [`model`] the JSON.
+//! functions; [`users`] implements the endpoints; [`directory`] serves
+//! reads of many users from one shared, paged listing; [`model`] the JSON.
 
 pub mod error;
 pub mod model;
 
 mod auth;
+mod directory;
 mod http;
 mod pacing;
 mod retry;
@@ -109,6 +111,8 @@ pub struct ClientStats {
 #[derive(Clone)]
 pub struct DomoClient {
     inner: Arc<http::Http>,
+    /// The user listing shared by all reads (see [`directory`]).
+    directory: Arc<directory::Directory>,
 }
 
 impl std::fmt::Debug for DomoClient {
@@ -141,6 +145,7 @@ impl DomoClient {
         }
         Ok(DomoClient {
             inner: Arc::new(http::Http::new(config, base_url)?),
+            directory: Arc::default(),
         })
     }
 

@@ -155,8 +155,16 @@ async fn lists_every_page_and_finds_by_email() {
     assert_eq!(found.email, "seed-1203@example.com");
     assert_eq!(stats(&sim).list_requests, 3);
 
+    // The same client remembers the pages it walked...
     sim.store().reset_stats();
     let found = client
+        .find_user_by_email("seed-2@example.com")
+        .await
+        .unwrap();
+    assert!(found.is_some());
+    assert_eq!(stats(&sim).total_api_requests, 0, "served from the walk");
+    // ...and a new one stops at the first match.
+    let found = client_for(&sim)
         .find_user_by_email("seed-2@example.com")
         .await
         .unwrap();
@@ -706,4 +714,231 @@ async fn a_conflict_after_an_uncertain_create_adopts_the_user_once_listed() {
     assert_eq!(user.id, 9);
     assert_eq!(counts.creates.load(Ordering::SeqCst), 2);
     assert_eq!(counts.lists.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn fifty_concurrent_operations_renew_a_two_second_token_once_per_expiry() {
+    const EXPIRIES: u64 = 3;
+    let sim = simulator(SimConfig {
+        token_ttl: Duration::from_secs(2),
+        ..SimConfig::default()
+    })
+    .await;
+    let id = sim.store().seed_users(1)[0];
+    let client = client_with(&sim, |config| config.max_concurrent_requests = 64);
+    fifty_concurrent_reads(&client, id).await;
+    for _ in 0..EXPIRIES {
+        // Past the token's lifetime: 50 operations find it expired at once.
+        tokio::time::sleep(Duration::from_millis(2100)).await;
+        fifty_concurrent_reads(&client, id).await;
+    }
+    let stats = stats(&sim);
+    assert_eq!(stats.token_requests, 1 + EXPIRIES);
+    assert_eq!(stats.get_requests, 50 * (1 + EXPIRIES), "no 401 retries");
+    assert_eq!(client.stats().token_fetches, 1 + EXPIRIES);
+}
+
+/// Reads `ids` through `read_user`, `batch` at a time concurrently (as
+/// Terraform does with -parallelism), checking each against the simulator.
+async fn read_in_batches(sim: &Simulator, client: &DomoClient, ids: &[u64], batch: usize) {
+    for chunk in ids.chunks(batch) {
+        let reads: Vec<_> = chunk
+            .iter()
+            .map(|&id| {
+                let client = client.clone();
+                tokio::spawn(async move { (id, client.read_user(id).await) })
+            })
+            .collect();
+        for read in reads {
+            let (id, user) = read.await.unwrap();
+            let user = user.unwrap().expect("the user exists");
+            let stored = sim.store().user(id).unwrap();
+            assert_eq!(user.id, id);
+            assert_eq!(user.email, stored.email);
+            assert_eq!(user.name, stored.name);
+            assert_eq!(user.updated_at.as_deref(), Some(stored.updated_at.as_str()));
+        }
+    }
+}
+
+#[tokio::test]
+async fn refreshing_a_thousand_users_costs_a_few_pages_not_a_thousand_gets() {
+    let sim = simulator(SimConfig::default()).await;
+    let mut ids = sim.store().seed_users(1000);
+    // Terraform's order is not the listing's.
+    ids.reverse();
+    ids.swap(10, 900);
+    let client = client_for(&sim);
+    read_in_batches(&sim, &client, &ids, 10).await;
+    let stats = stats(&sim);
+    assert!(stats.total_api_requests <= 50, "{stats:?}");
+    // token + the direct reads + 2 pages (or a few GETs more if a batch
+    // raced ahead of the walk).
+    assert_eq!(stats.token_requests, 1);
+    assert!(stats.list_requests <= 3, "{stats:?}");
+    assert!(
+        stats.get_requests <= DIRECT_READS_FOR_TESTS + 10,
+        "{stats:?}"
+    );
+}
+
+const DIRECT_READS_FOR_TESTS: u64 = super::directory::DIRECT_READS;
+
+#[tokio::test]
+async fn refreshing_two_users_in_a_huge_instance_never_lists_it() {
+    let sim = simulator(SimConfig::default()).await;
+    let ids = sim.store().seed_users(20_000);
+    let client = client_for(&sim);
+    read_in_batches(&sim, &client, &[ids[19_999], ids[7]], 10).await;
+    let stats = stats(&sim);
+    assert!(stats.total_api_requests <= 6, "{stats:?}");
+    assert_eq!(stats.list_requests, 0);
+    assert_eq!(stats.get_requests, 2);
+}
+
+#[tokio::test]
+async fn the_listing_never_costs_more_than_the_gets_it_replaces() {
+    let sim = simulator(SimConfig::default()).await;
+    let ids = sim.store().seed_users(20_000);
+    let client = client_for(&sim);
+    // Twelve users at the far end of a 40-page listing.
+    let wanted: Vec<u64> = ids[19_988..].to_vec();
+    read_in_batches(&sim, &client, &wanted, 4).await;
+    let stats = stats(&sim);
+    let reads = wanted.len() as u64;
+    assert!(
+        stats.list_requests <= reads - DIRECT_READS_FOR_TESTS,
+        "pages <= reads routed to the listing: {stats:?}"
+    );
+    assert!(
+        stats.total_api_requests <= 1 + 2 * reads,
+        "at worst a page and a GET per read: {stats:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_user_missing_from_the_listing_is_read_with_a_get() {
+    let sim = simulator(SimConfig::default()).await;
+    let ids = sim.store().seed_users(1000);
+    let client = client_for(&sim);
+    read_in_batches(&sim, &client, &ids[..20], 10).await;
+    // Deleted after the walk began (it is on a page not fetched yet) and
+    // purged entirely: neither is listed, both are asked for by id.
+    assert!(sim.store().mark_deleted(ids[700]));
+    assert!(sim.store().purge(ids[701]));
+    sim.store().reset_stats();
+    assert_eq!(client.read_user(ids[700]).await.unwrap(), None);
+    assert_eq!(client.read_user(ids[701]).await.unwrap(), None);
+    let counted = stats(&sim);
+    assert_eq!(counted.get_requests, 2, "{counted:?}");
+    assert!(counted.list_requests <= 2, "{counted:?}");
+    // Everyone else is still served, without calls.
+    sim.store().reset_stats();
+    read_in_batches(&sim, &client, &ids[600..700], 10).await;
+    assert_eq!(stats(&sim).total_api_requests, 0);
+}
+
+#[tokio::test]
+async fn a_write_through_the_client_is_never_followed_by_a_stale_read() {
+    let sim = simulator(SimConfig::default()).await;
+    let ids = sim.store().seed_users(600);
+    let client = client_for(&sim);
+    read_in_batches(&sim, &client, &ids, 10).await;
+    let target = ids[550];
+    let listed = client.read_user(target).await.unwrap().unwrap();
+    assert!(listed.title.is_none());
+
+    let changed = UserFields {
+        name: listed.name.clone(),
+        email: listed.email.clone(),
+        role: listed.role.clone(),
+        title: Some("Changed".to_string()),
+        ..UserFields::default()
+    };
+    client.update_user(target, &changed).await.unwrap();
+    sim.store().reset_stats();
+    let read = client.read_user(target).await.unwrap().unwrap();
+    assert_eq!(read.title.as_deref(), Some("Changed"));
+    assert_eq!(stats(&sim).get_requests, 1, "read with a GET after a write");
+
+    client.delete_user(ids[551]).await.unwrap();
+    assert_eq!(client.read_user(ids[551]).await.unwrap(), None);
+    // Found by email: the listed entry is stale, so it is confirmed by id.
+    assert_eq!(
+        client
+            .find_user_by_email(&listed.email)
+            .await
+            .unwrap()
+            .unwrap()
+            .title
+            .as_deref(),
+        Some("Changed")
+    );
+}
+
+#[tokio::test]
+async fn a_cancelled_walker_does_not_strand_the_waiters() {
+    let sim = simulator(SimConfig::default()).await;
+    let ids = sim.store().seed_users(1200);
+    let client = client_for(&sim);
+    read_in_batches(&sim, &client, &ids[..DIRECT_READS_FOR_TESTS as usize], 4).await;
+    // Slow pages from now on; the first walker gives up mid-fetch.
+    sim.store().set_config(SimConfig {
+        latency: Duration::from_millis(300),
+        ..SimConfig::default()
+    });
+    let walker = {
+        let client = client.clone();
+        let id = ids[1100];
+        tokio::spawn(async move { client.read_user(id).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let waiter = {
+        let client = client.clone();
+        let id = ids[1150];
+        tokio::spawn(async move { client.read_user(id).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    walker.abort();
+    let read = tokio::time::timeout(Duration::from_secs(10), waiter)
+        .await
+        .expect("the waiter carries on")
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.id, ids[1150]);
+}
+
+#[tokio::test]
+async fn many_lookups_by_email_share_one_walk() {
+    let sim = simulator(SimConfig::default()).await;
+    sim.store().seed_users(2200);
+    let client = client_for(&sim);
+    let lookups: Vec<_> = (1..=50)
+        .map(|n| {
+            let client = client.clone();
+            let email = format!("SEED-{}@example.com", n * 44);
+            tokio::spawn(async move { (n * 44, client.find_user_by_email(&email).await) })
+        })
+        .collect();
+    for lookup in lookups {
+        let (n, found) = lookup.await.unwrap();
+        let user = found.unwrap().expect("found");
+        assert_eq!(user.email, format!("seed-{n}@example.com"));
+    }
+    let counted = stats(&sim);
+    assert_eq!(counted.list_requests, 5, "one walk of 5 pages: {counted:?}");
+    assert_eq!(counted.get_requests, 0);
+    // A miss trusts a listing made during the call; an older one is
+    // checked afresh.
+    let fresh = client_for(&sim);
+    sim.store().reset_stats();
+    assert_eq!(
+        fresh
+            .find_user_by_email("nobody@example.com")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(stats(&sim).list_requests, 5);
 }

@@ -1,6 +1,7 @@
-//! The Users endpoints: list, get, create, update, delete, and lookup by
-//! email. Creation is never blindly re-sent: after an ambiguous failure the
-//! user is looked up by email first, so one call creates at most one user.
+//! The Users endpoints: list, get, create, update, delete, and a fresh
+//! scan by email (the shared, cheaper reads live in `directory`). Creation
+//! is never blindly re-sent: after an ambiguous failure the user is looked
+//! up by email first, so one call creates at most one user.
 
 use std::collections::HashSet;
 
@@ -47,13 +48,6 @@ impl DomoClient {
     pub async fn get_user(&self, id: u64) -> Result<Option<User>, DomoError> {
         let op = self.inner.operation();
         self.get_user_in(&op, id).await
-    }
-
-    /// The first (not deleted) user whose email matches, ignoring case.
-    /// Domo has no search endpoint, so this pages through the listing.
-    pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, DomoError> {
-        let op = self.inner.operation();
-        self.find_by_email_in(&op, email).await
     }
 
     /// Creates a user (`sendInvite` goes as a query parameter). If an attempt
@@ -150,6 +144,8 @@ impl DomoClient {
     /// Replaces the user's fields (the whole object, see
     /// [`model::update_body`]) and returns the user as Domo now has it.
     pub async fn update_user(&self, id: u64, fields: &UserFields) -> Result<User, DomoError> {
+        // Before sending, so that no listing page fetched meanwhile is served.
+        self.directory.forget(id);
         let op = self.inner.operation();
         let body = model::update_body(fields);
         let request = ApiRequest {
@@ -186,6 +182,7 @@ impl DomoClient {
     /// Deletes the user. A user already gone (404, or reported deleted) is
     /// fine: the goal is reached.
     pub async fn delete_user(&self, id: u64) -> Result<(), DomoError> {
+        self.directory.forget(id);
         let op = self.inner.operation();
         let request = ApiRequest {
             method: Method::DELETE,
@@ -210,7 +207,11 @@ impl DomoClient {
         }
     }
 
-    async fn get_user_in(&self, op: &Operation, id: u64) -> Result<Option<User>, DomoError> {
+    pub(super) async fn get_user_in(
+        &self,
+        op: &Operation,
+        id: u64,
+    ) -> Result<Option<User>, DomoError> {
         let request = ApiRequest {
             method: Method::GET,
             path: format!("/v1/users/{id}"),
@@ -233,7 +234,10 @@ impl DomoClient {
         }
     }
 
-    async fn find_by_email_in(
+    /// A fresh scan of the listing for this email (never served from the
+    /// shared listing: adopting a user after an uncertain create needs
+    /// Domo's current word).
+    pub(super) async fn find_by_email_in(
         &self,
         op: &Operation,
         email: &str,
@@ -290,7 +294,7 @@ impl DomoClient {
     }
 
     /// One raw page, soft-deleted users included (they count for paging).
-    async fn fetch_page(
+    pub(super) async fn fetch_page(
         &self,
         op: &Operation,
         limit: u32,

