@@ -13,16 +13,21 @@
 //! - [`protocol`]: Terraform's values (msgpack), cty types and schemas,
 //!   diagnostics and attribute paths. Nothing here knows about Domo.
 //! - [`server`]: the tfplugin6 `Provider` gRPC service; decodes each request
-//!   and routes it to the provider or a resource.
+//!   and routes it to the provider, a resource or a data source.
 //! - [`provider`]: the `provider "domo"` block and its configuration.
 //! - [`resources`]: managed resources (`domo_user`), written against typed
 //!   values only.
+//! - [`data_sources`]: data sources (`domo_user`, `domo_users`), likewise.
 //! - [`domo`]: the Domo API client (auth, retries, pacing, typed errors). It
 //!   knows nothing of Terraform.
 //! - [`sim`]: a local Domo API simulator for the demo and the tests. It knows
 //!   nothing of Terraform or of the client.
 //! - [`logging`]: hclog-style JSON logs on stderr.
+//! - [`docs`]: renders the registry docs in `docs/` from the schemas and
+//!   the hand-written templates in `templates/` (`cargo run --bin gen-docs`).
 
+pub mod data_sources;
+pub mod docs;
 pub mod domo;
 pub mod logging;
 pub mod plugin;

@@ -1,5 +1,6 @@
 //! The tfplugin6 `Provider` gRPC service: decodes each request's values,
-//! routes it to the provider block or a resource, and encodes the answer.
+//! routes it to the provider block, a resource or a data source, and encodes
+//! the answer.
 //! Nothing below this layer sees protobuf or msgpack.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -10,6 +11,7 @@ use tokio::sync::Notify;
 
 use tonic::{Request, Response, Status};
 
+use crate::data_sources::{self, DataSource};
 use crate::domo::DomoClient;
 use crate::proto::tfplugin6::{self as pb, provider_server::Provider};
 use crate::protocol::{decode_dynamic, encode_dynamic, Diagnostic, Diagnostics, Value};
@@ -29,6 +31,7 @@ enum ClientState {
 
 pub struct ProviderService {
     resources: Vec<Arc<dyn Resource>>,
+    data_sources: Vec<Arc<dyn DataSource>>,
     client: RwLock<ClientState>,
     env: Box<Env>,
     in_flight: Arc<InFlight>,
@@ -89,6 +92,7 @@ impl ProviderService {
     pub fn with_env(env: Box<Env>) -> Self {
         ProviderService {
             resources: vec![Arc::new(UserResource)],
+            data_sources: data_sources::all(),
             client: RwLock::new(ClientState::Unconfigured),
             env,
             in_flight: Arc::default(),
@@ -108,6 +112,19 @@ impl ProviderService {
                 Diagnostic::error(
                     "Unknown resource type",
                     format!("This provider has no resource type \"{type_name}\"."),
+                )
+                .into()
+            })
+    }
+
+    fn data_source(&self, type_name: &str) -> Result<&Arc<dyn DataSource>, Diagnostics> {
+        self.data_sources
+            .iter()
+            .find(|d| d.type_name() == type_name)
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "Unknown data source",
+                    format!("This provider has no data source \"{type_name}\"."),
                 )
                 .into()
             })
@@ -160,7 +177,13 @@ impl Provider for ProviderService {
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(pb::ServerCapabilities::default()),
             diagnostics: vec![],
-            data_sources: vec![],
+            data_sources: self
+                .data_sources
+                .iter()
+                .map(|d| pb::get_metadata::DataSourceMetadata {
+                    type_name: d.type_name().to_owned(),
+                })
+                .collect(),
             resources: self
                 .resources
                 .iter()
@@ -183,7 +206,11 @@ impl Provider for ProviderService {
                 .iter()
                 .map(|r| (r.type_name().to_owned(), r.schema().to_proto()))
                 .collect(),
-            data_source_schemas: Default::default(),
+            data_source_schemas: self
+                .data_sources
+                .iter()
+                .map(|d| (d.type_name().to_owned(), d.schema().to_proto()))
+                .collect(),
             diagnostics: vec![],
             provider_meta: None,
             server_capabilities: Some(pb::ServerCapabilities::default()),
@@ -225,13 +252,13 @@ impl Provider for ProviderService {
         req: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
         let _serving = self.in_flight.enter();
-        let name = req.into_inner().type_name;
-        let d = Diagnostic::error(
-            "Unknown data source",
-            format!("This provider has no data source \"{name}\"."),
-        );
+        let req = req.into_inner();
+        let d = self
+            .data_source(&req.type_name)
+            .and_then(|ds| Ok(ds.validate(&decode(req.config.as_ref(), "configuration")?)))
+            .unwrap_or_else(|d| d);
         Ok(Response::new(pb::validate_data_resource_config::Response {
-            diagnostics: diags(d.into()),
+            diagnostics: diags(d),
         }))
     }
 
@@ -415,14 +442,21 @@ impl Provider for ProviderService {
         req: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
         let _serving = self.in_flight.enter();
-        let name = req.into_inner().type_name;
-        let d = Diagnostic::error(
-            "Unknown data source",
-            format!("This provider has no data source \"{name}\"."),
-        );
+        let req = req.into_inner();
+        let outcome = async {
+            let data_source = self.data_source(&req.type_name)?;
+            let config = decode(req.config.as_ref(), "configuration")?;
+            let client = self.client()?;
+            data_source.read(&client, &config).await
+        }
+        .await;
+        let (state, d) = match outcome {
+            Ok(v) => (Some(encode_dynamic(&v)), Diagnostics::default()),
+            Err(d) => (None, d),
+        };
         Ok(Response::new(pb::read_data_source::Response {
-            state: None,
-            diagnostics: diags(d.into()),
+            state,
+            diagnostics: diags(d),
         }))
     }
 

@@ -226,6 +226,12 @@ impl SimStore {
         self.lock().users.remove(&id).is_some()
     }
 
+    /// The access tokens issued and still held (expired ones are dropped
+    /// when the next is issued), so tests can check none reaches a log.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.lock().tokens.keys().cloned().collect()
+    }
+
     pub fn stats(&self) -> SimStats {
         self.lock().stats.clone()
     }

@@ -109,6 +109,21 @@ impl Workspace {
         }
     }
 
+    /// A workspace whose CLI config has no `dev_overrides`: the provider
+    /// must be installed by `terraform init` (e.g. from `-plugin-dir`), as
+    /// users install it.
+    pub fn without_overrides(sim: &Simulator) -> Self {
+        let mut ws = Self::new(sim);
+        std::fs::write(
+            &ws.cli_config,
+            "# No dev_overrides: providers come from terraform init.\n",
+        )
+        .expect("write CLI config");
+        // A shared plugin cache could satisfy init without the mirror.
+        ws.set_env("TF_PLUGIN_CACHE_DIR", "");
+        ws
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -173,6 +188,31 @@ impl Workspace {
             .map(|r| r["values"][attr].clone())
     }
 
+    /// `terraform output -json`: every root module output, by name, as
+    /// `{"sensitive": .., "type": .., "value": ..}`.
+    pub async fn output_json(&self) -> serde_json::Value {
+        let out = self
+            .run(&["output", "-json", "-no-color"])
+            .await
+            .expect_code(0, "output -json");
+        serde_json::from_str(&out.stdout).expect("output -json is JSON")
+    }
+
+    /// The value of one output, from `terraform output -json`.
+    pub async fn output(&self, name: &str) -> serde_json::Value {
+        let all = self.output_json().await;
+        all.get(name)
+            .map(|o| o["value"].clone())
+            .unwrap_or_else(|| panic!("no output {name:?} in {all}"))
+    }
+
+    /// Writes any file into the working directory, e.g. a configuration
+    /// that brings its own `terraform` and `provider` blocks.
+    pub fn write_file(&self, name: &str, text: &str) {
+        std::fs::write(self.dir.path().join(name), text)
+            .unwrap_or_else(|e| panic!("write {name}: {e}"));
+    }
+
     /// The addresses held in state.
     pub async fn state_list(&self) -> Vec<String> {
         let out = self.run(&["state", "list"]).await;
@@ -195,5 +235,79 @@ pub fn plan_counts(output: &str) -> Option<(u32, u32, u32)> {
     match nums.as_slice() {
         [add, change, destroy] => Some((*add, *change, *destroy)),
         _ => None,
+    }
+}
+
+/// A resource's instances for [`Workspace::write_user_state`]: (index key,
+/// attributes) each.
+pub type StateInstances = Vec<(Option<u64>, serde_json::Value)>;
+
+impl Workspace {
+    /// Every resource instance in state as (address, attribute values), via
+    /// `terraform show -json`.
+    pub async fn state_resources(&self) -> Vec<(String, serde_json::Value)> {
+        let out = self
+            .run(&["show", "-json", "-no-color"])
+            .await
+            .expect_code(0, "show -json");
+        let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("show -json output");
+        json["values"]["root_module"]["resources"]
+            .as_array()
+            .map(|resources| {
+                resources
+                    .iter()
+                    .map(|r| {
+                        let address = r["address"].as_str().unwrap_or_default().to_owned();
+                        (address, r["values"].clone())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Writes `terraform.tfstate` (format version 4) holding `resources`:
+    /// each (resource name, instances as (index key, attributes)) becomes a
+    /// `domo_user` resource. For tests that need many objects in state
+    /// without creating them through Terraform.
+    pub fn write_user_state(&self, resources: &[(&str, StateInstances)]) {
+        let resources: Vec<serde_json::Value> = resources
+            .iter()
+            .map(|(name, instances)| {
+                let instances: Vec<serde_json::Value> = instances
+                    .iter()
+                    .map(|(index, attributes)| {
+                        let mut instance = serde_json::json!({
+                            "schema_version": 0,
+                            "attributes": attributes,
+                            "sensitive_attributes": [],
+                        });
+                        if let Some(index) = index {
+                            instance["index_key"] = serde_json::json!(index);
+                        }
+                        instance
+                    })
+                    .collect();
+                serde_json::json!({
+                    "mode": "managed",
+                    "type": "domo_user",
+                    "name": name,
+                    "provider": format!("provider[\"registry.terraform.io/{SOURCE}\"]"),
+                    "instances": instances,
+                })
+            })
+            .collect();
+        let state = serde_json::json!({
+            "version": 4,
+            "terraform_version": "1.0.3",
+            "serial": 1,
+            "lineage": "7d3c1b4e-0000-4000-8000-000000005ca1",
+            "outputs": {},
+            "resources": resources,
+        });
+        std::fs::write(
+            self.dir.path().join("terraform.tfstate"),
+            serde_json::to_vec_pretty(&state).expect("state JSON"),
+        )
+        .expect("write terraform.tfstate");
     }
 }

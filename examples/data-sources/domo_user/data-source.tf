@@ -1,0 +1,21 @@
+# Look a user up by email address; letter case does not matter.
+data "domo_user" "ada" {
+  email = "Ada.Lovelace@example.com"
+}
+
+# Or by Domo's numeric user id.
+data "domo_user" "grace" {
+  id = "1234567"
+}
+
+output "ada" {
+  value = {
+    id    = data.domo_user.ada.id
+    role  = data.domo_user.ada.role
+    title = data.domo_user.ada.title
+  }
+}
+
+output "grace_email" {
+  value = data.domo_user.grace.email
+}

@@ -1,0 +1,577 @@
+//! Registry-format documentation (`docs/`), rendered from hand-written
+//! templates (`templates/`) and the provider's own schemas, so the
+//! attribute references can never disagree with what Terraform is told.
+//!
+//! A template `templates/<path>.md.tmpl` becomes `docs/<path>.md`. What it
+//! documents follows from where it is: `index.md.tmpl` the provider block,
+//! `resources/<name>.md.tmpl` the resource `domo_<name>`,
+//! `data-sources/<name>.md.tmpl` the data source `domo_<name>`, anything
+//! else (guides) nothing. Templates use these directives:
+//!
+//! - `{{ schema }}`: the argument and attribute reference;
+//! - `{{ description }}`: the schema's description;
+//! - `{{ type_name }}`: e.g. `domo_user`;
+//! - `{{ environment }}`: (provider only) a table of settings and their
+//!   environment variables;
+//! - `{{ example "examples/..." }}`: a file of the repository, fenced.
+//!
+//! `cargo run --bin gen-docs` writes the files; `tests/docs.rs` fails when
+//! the committed ones differ from what this module renders.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::data_sources::{self, DataSource};
+use crate::protocol::{AttrType, Attribute, Mode, Schema};
+use crate::provider;
+use crate::resources::{user::UserResource, Resource};
+
+/// Where templates live, relative to the repository root.
+pub const TEMPLATES_DIR: &str = "templates";
+/// Where the rendered docs go, relative to the repository root.
+pub const DOCS_DIR: &str = "docs";
+const TEMPLATE_SUFFIX: &str = ".md.tmpl";
+/// The prefix of every resource and data source type name.
+const TYPE_PREFIX: &str = "domo_";
+
+/// Descriptions of the fields of an object-typed attribute, by attribute.
+pub type NestedDescriptions<'a> = &'a dyn Fn(&str) -> Vec<(&'static str, String)>;
+
+/// One rendered page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    /// Relative to `docs/`, with `/` separators, e.g. `resources/user.md`.
+    pub path: String,
+    pub content: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DocsError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{template}: {message}")]
+    Template { template: String, message: String },
+    #[error("{0}")]
+    Missing(String),
+}
+
+/// What one template documents.
+enum Subject {
+    Provider,
+    Resource(Schema),
+    DataSource(Arc<dyn DataSource>, Schema),
+    Nothing,
+}
+
+/// Renders every page from the templates and examples under `root`.
+pub fn generate(root: &Path) -> Result<Vec<Page>, DocsError> {
+    let templates_root = root.join(TEMPLATES_DIR);
+    let mut templates = Vec::new();
+    collect_templates(&templates_root, &templates_root, &mut templates)?;
+    templates.sort();
+
+    let resources: Vec<Box<dyn Resource>> = vec![Box::new(UserResource)];
+    let data_sources = data_sources::all();
+    // Every type must have a page: a new resource without docs is an error
+    // here rather than a gap on the registry.
+    let mut wanted: Vec<String> = resources
+        .iter()
+        .map(|r| page_for("resources", r.type_name()))
+        .chain(
+            data_sources
+                .iter()
+                .map(|d| page_for("data-sources", d.type_name())),
+        )
+        .collect();
+    wanted.push("index.md".into());
+    let rendered: Vec<String> = templates.iter().map(|t| output_path(t)).collect();
+    let missing: Vec<_> = wanted.iter().filter(|w| !rendered.contains(w)).collect();
+    if !missing.is_empty() {
+        return Err(DocsError::Missing(format!(
+            "no template for {}; add {}",
+            missing
+                .iter()
+                .map(|m| m.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            missing
+                .iter()
+                .map(|m| format!("{TEMPLATES_DIR}/{m}.tmpl"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+
+    templates
+        .iter()
+        .map(|rel| {
+            let subject = subject_for(rel, &resources, &data_sources)?;
+            let path = templates_root.join(rel);
+            let text = std::fs::read_to_string(&path).map_err(|source| DocsError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            let content = render_template(root, rel, &text, &subject)?;
+            Ok(Page {
+                path: output_path(rel),
+                content,
+            })
+        })
+        .collect()
+}
+
+/// Writes `pages` under `root/docs`, and removes `.md` files there that no
+/// template renders any more. Returns the paths it changed.
+pub fn write(root: &Path, pages: &[Page]) -> Result<Vec<String>, DocsError> {
+    let docs = root.join(DOCS_DIR);
+    let mut changed = Vec::new();
+    for page in pages {
+        let path = docs.join(&page.path);
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(page.content.as_str()) {
+            continue;
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| DocsError::Write {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        std::fs::write(&path, &page.content).map_err(|source| DocsError::Write {
+            path: path.clone(),
+            source,
+        })?;
+        changed.push(page.path.clone());
+    }
+    for stale in stale_files(root, pages)? {
+        let path = docs.join(&stale);
+        std::fs::remove_file(&path).map_err(|source| DocsError::Write { path, source })?;
+        changed.push(stale);
+    }
+    Ok(changed)
+}
+
+/// What differs between `pages` and the files under `root/docs`: pages
+/// whose file is missing or different, and `.md` files no page renders.
+pub fn differences(root: &Path, pages: &[Page]) -> Result<Vec<String>, DocsError> {
+    let docs = root.join(DOCS_DIR);
+    let mut out: Vec<String> = pages
+        .iter()
+        .filter(|p| std::fs::read_to_string(docs.join(&p.path)).ok().as_deref() != Some(&p.content))
+        .map(|p| format!("{DOCS_DIR}/{} is missing or out of date", p.path))
+        .collect();
+    out.extend(
+        stale_files(root, pages)?
+            .into_iter()
+            .map(|s| format!("{DOCS_DIR}/{s} has no template in {TEMPLATES_DIR}/")),
+    );
+    Ok(out)
+}
+
+/// `.md` files under `docs/` that no page renders.
+fn stale_files(root: &Path, pages: &[Page]) -> Result<Vec<String>, DocsError> {
+    let docs = root.join(DOCS_DIR);
+    let mut existing = Vec::new();
+    if docs.is_dir() {
+        collect_files(&docs, &docs, ".md", &mut existing)?;
+    }
+    existing.retain(|e| !pages.iter().any(|p| &p.path == e));
+    existing.sort();
+    Ok(existing)
+}
+
+fn collect_templates(base: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), DocsError> {
+    collect_files(base, dir, TEMPLATE_SUFFIX, out)
+}
+
+/// Paths (relative to `base`, `/`-separated) of files under `dir` whose
+/// names end with `suffix`.
+fn collect_files(
+    base: &Path,
+    dir: &Path,
+    suffix: &str,
+    out: &mut Vec<String>,
+) -> Result<(), DocsError> {
+    let read_err = |source| DocsError::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(read_err)? {
+        let path = entry.map_err(read_err)?.path();
+        if path.is_dir() {
+            collect_files(base, &path, suffix, out)?;
+        } else if path.to_string_lossy().ends_with(suffix) {
+            if let Ok(rel) = path.strip_prefix(base) {
+                let parts: Vec<_> = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                out.push(parts.join("/"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn output_path(template: &str) -> String {
+    format!(
+        "{}.md",
+        template.strip_suffix(TEMPLATE_SUFFIX).unwrap_or(template)
+    )
+}
+
+fn page_for(kind: &str, type_name: &str) -> String {
+    format!(
+        "{kind}/{}.md",
+        type_name.strip_prefix(TYPE_PREFIX).unwrap_or(type_name)
+    )
+}
+
+fn subject_for(
+    template: &str,
+    resources: &[Box<dyn Resource>],
+    data_sources: &[Arc<dyn DataSource>],
+) -> Result<Subject, DocsError> {
+    let out = output_path(template);
+    if out == "index.md" {
+        return Ok(Subject::Provider);
+    }
+    let unknown = |kind: &str| DocsError::Template {
+        template: format!("{TEMPLATES_DIR}/{template}"),
+        message: format!("the provider has no {kind} for this page"),
+    };
+    if out.starts_with("resources/") {
+        return resources
+            .iter()
+            .find(|r| page_for("resources", r.type_name()) == out)
+            .map(|r| Subject::Resource(r.schema()))
+            .ok_or_else(|| unknown("resource"));
+    }
+    if out.starts_with("data-sources/") {
+        return data_sources
+            .iter()
+            .find(|d| page_for("data-sources", d.type_name()) == out)
+            .map(|d| Subject::DataSource(d.clone(), d.schema()))
+            .ok_or_else(|| unknown("data source"));
+    }
+    Ok(Subject::Nothing)
+}
+
+fn render_template(
+    root: &Path,
+    rel: &str,
+    text: &str,
+    subject: &Subject,
+) -> Result<String, DocsError> {
+    let template = format!("{TEMPLATES_DIR}/{rel}");
+    let fail = |message: String| DocsError::Template {
+        template: template.clone(),
+        message,
+    };
+    let type_name = type_name_of(rel);
+    let mut out = String::with_capacity(text.len() * 2);
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find("}}")
+            .ok_or_else(|| fail("a `{{` is never closed".into()))?;
+        let directive = after[..end].trim();
+        rest = &after[end + 2..];
+        let (name, arg) = match directive.split_once(char::is_whitespace) {
+            Some((n, a)) => (n, Some(a.trim())),
+            None => (directive, None),
+        };
+        let expanded = match (name, arg, subject) {
+            ("schema", None, Subject::Provider) => {
+                render_schema(&provider::schema(), &|_| Vec::new()).map_err(fail)?
+            }
+            ("schema", None, Subject::Resource(s)) => {
+                render_schema(s, &|_| Vec::new()).map_err(fail)?
+            }
+            ("schema", None, Subject::DataSource(ds, s)) => {
+                render_schema(s, &|attr| ds.field_descriptions(attr)).map_err(fail)?
+            }
+            ("description", None, Subject::Provider) => provider::schema().description,
+            ("description", None, Subject::Resource(s) | Subject::DataSource(_, s)) => {
+                s.description.clone()
+            }
+            ("type_name", None, Subject::Resource(_) | Subject::DataSource(..)) => {
+                type_name.clone()
+            }
+            ("environment", None, Subject::Provider) => {
+                render_environment(&provider::schema()).map_err(fail)?
+            }
+            ("example", Some(arg), _) => {
+                let file = arg
+                    .strip_prefix('"')
+                    .and_then(|a| a.strip_suffix('"'))
+                    .ok_or_else(|| fail(format!("example takes a quoted path, got {arg}")))?;
+                render_example(root, file).map_err(fail)?
+            }
+            _ => {
+                return Err(fail(format!(
+                    "`{{{{ {directive} }}}}` is not a directive this page can use"
+                )))
+            }
+        };
+        out.push_str(expanded.trim_end_matches('\n'));
+    }
+    out.push_str(rest);
+    let mut out = mark_generated(&out, &template);
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// `domo_user` for `resources/user.md.tmpl`.
+fn type_name_of(rel: &str) -> String {
+    let stem = output_path(rel);
+    let name = stem.rsplit('/').next().unwrap_or(&stem);
+    format!("{TYPE_PREFIX}{}", name.trim_end_matches(".md"))
+}
+
+/// Adds a note for contributors after the front matter (the registry needs
+/// the front matter first).
+fn mark_generated(text: &str, template: &str) -> String {
+    let note = format!(
+        "<!-- Generated by `cargo run --bin gen-docs` from {template}; edit the template, not this file. -->\n"
+    );
+    if let Some(body) = text.strip_prefix("---\n") {
+        if let Some(end) = body.find("\n---\n") {
+            let (front, after) = body.split_at(end + "\n---\n".len());
+            return format!("---\n{front}{note}{after}");
+        }
+    }
+    format!("{note}\n{text}")
+}
+
+fn render_example(root: &Path, file: &str) -> Result<String, String> {
+    let path = root.join(file);
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| format!("cannot read example {file}: {e}"))?;
+    let lang = match Path::new(file).extension().and_then(|e| e.to_str()) {
+        Some("tf") => "terraform",
+        Some("sh") => "shell",
+        Some("json") => "json",
+        _ => "",
+    };
+    Ok(format!("```{lang}\n{}\n```\n", text.trim_end()))
+}
+
+/// Argument reference (required, optional) and attribute reference
+/// (read-only), with a nested section for each object-typed attribute.
+pub fn render_schema(schema: &Schema, nested: NestedDescriptions<'_>) -> Result<String, String> {
+    let mut out = String::from("## Schema\n");
+    let mut nested_sections = String::new();
+    for title in ["Required", "Optional", "Read-Only"] {
+        let attrs: Vec<_> = schema
+            .attributes
+            .iter()
+            .filter(|a| section_of(a) == title)
+            .collect();
+        if attrs.is_empty() {
+            continue;
+        }
+        let _ = write!(out, "\n### {title}\n\n");
+        for a in attrs {
+            let flags = if a.sensitive { ", Sensitive" } else { "" };
+            let mut line = format!(
+                "- `{}` ({}{flags}) {}",
+                a.name,
+                a.ty.display_name(),
+                one_line(&a.description)
+            );
+            if let Some(fields) = object_fields(&a.ty) {
+                let anchor = format!("nestedatt--{}", a.name);
+                let _ = write!(line, " (see [below for nested schema](#{anchor}))");
+                let descriptions = nested(a.name);
+                let _ = write!(
+                    nested_sections,
+                    "\n<a id=\"{anchor}\"></a>\n### Nested Schema for `{}`\n\n{}:\n\n",
+                    a.name,
+                    if a.mode == Mode::Computed {
+                        "Read-Only"
+                    } else {
+                        "Attributes"
+                    }
+                );
+                for (field, ty) in fields {
+                    let description = descriptions
+                        .iter()
+                        .find(|(n, _)| n == field)
+                        .map(|(_, d)| d.clone())
+                        .ok_or_else(|| format!("{}.{field} has no description", a.name))?;
+                    let _ = writeln!(
+                        nested_sections,
+                        "- `{field}` ({}) {}",
+                        ty.display_name(),
+                        one_line(&description)
+                    );
+                }
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out.push_str(&nested_sections);
+    Ok(out)
+}
+
+/// Which reference section an attribute belongs in: arguments the user
+/// must or may set, or attributes only the provider sets.
+fn section_of(a: &Attribute) -> &'static str {
+    match a.mode {
+        Mode::Required => "Required",
+        Mode::Optional | Mode::OptionalComputed => "Optional",
+        Mode::Computed => "Read-Only",
+    }
+}
+
+/// The fields of an object, or of the objects in a list, set or map.
+fn object_fields(ty: &AttrType) -> Option<&[(&'static str, AttrType)]> {
+    match ty {
+        AttrType::Object(fields) => Some(fields),
+        AttrType::List(inner) | AttrType::Set(inner) | AttrType::Map(inner) => object_fields(inner),
+        _ => None,
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A table of provider settings and the environment variable each falls
+/// back to, read from the descriptions (which Terraform shows too).
+fn render_environment(schema: &Schema) -> Result<String, String> {
+    let mut out = String::from("| Setting | Environment variable | Sensitive |\n|---|---|---|\n");
+    for a in &schema.attributes {
+        let var = env_var_in(&a.description)
+            .ok_or_else(|| format!("provider setting {} names no environment variable", a.name))?;
+        let _ = writeln!(
+            out,
+            "| `{}` | `{var}` | {} |",
+            a.name,
+            if a.sensitive { "yes" } else { "no" }
+        );
+    }
+    Ok(out)
+}
+
+/// The first backquoted `DOMO_...` name in a description.
+fn env_var_in(description: &str) -> Option<&str> {
+    description.split('`').skip(1).step_by(2).find(|s| {
+        s.starts_with("DOMO_")
+            && s.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_sections_and_nested_objects() {
+        let schema = Schema {
+            version: 0,
+            description: "D.".into(),
+            attributes: vec![
+                Attribute::new("name", AttrType::String, Mode::Required, "The name."),
+                Attribute::new("secret", AttrType::String, Mode::Optional, "Shh.").sensitive(),
+                Attribute::new(
+                    "items",
+                    AttrType::List(Box::new(AttrType::Object(vec![("id", AttrType::String)]))),
+                    Mode::Computed,
+                    "The items.",
+                ),
+            ],
+        };
+        let nested = |attr: &str| {
+            if attr == "items" {
+                vec![("id", "The id.".to_string())]
+            } else {
+                Vec::new()
+            }
+        };
+        let md = render_schema(&schema, &nested).unwrap();
+        assert!(
+            md.contains("### Required\n\n- `name` (String) The name.\n"),
+            "{md}"
+        );
+        assert!(md.contains("- `secret` (String, Sensitive) Shh."), "{md}");
+        assert!(md.contains("### Read-Only\n\n- `items` (List of Object) The items. (see [below for nested schema](#nestedatt--items))"), "{md}");
+        assert!(
+            md.contains("### Nested Schema for `items`\n\nRead-Only:\n\n- `id` (String) The id.\n"),
+            "{md}"
+        );
+        let err = render_schema(&schema, &|_| Vec::new()).unwrap_err();
+        assert!(err.contains("items.id"), "{err}");
+    }
+
+    #[test]
+    fn environment_table_names_every_variable() {
+        let table = render_environment(&provider::schema()).unwrap();
+        assert!(
+            table.contains("| `client_secret` | `DOMO_CLIENT_SECRET` | yes |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("| `api_host` | `DOMO_API_HOST` | no |"),
+            "{table}"
+        );
+        assert_eq!(env_var_in("Set `x` or `DOMO_A_1`."), Some("DOMO_A_1"));
+        assert_eq!(env_var_in("No variable."), None);
+    }
+
+    #[test]
+    fn directives_expand_and_unknown_ones_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("examples")).unwrap();
+        std::fs::write(dir.path().join("examples/x.tf"), "a = 1\n\n").unwrap();
+        let text =
+            "---\npage_title: t\n---\n\n# {{ type_name }}\n\n{{ example \"examples/x.tf\" }}\n";
+        let out = render_template(
+            dir.path(),
+            "resources/user.md.tmpl",
+            text,
+            &Subject::Nothing,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(out.contains("type_name"), "{out}");
+        let text = "---\npage_title: t\n---\n\n# T\n\n{{ example \"examples/x.tf\" }}\n";
+        let out = render_template(dir.path(), "guides/g.md.tmpl", text, &Subject::Nothing).unwrap();
+        assert!(
+            out.starts_with("---\npage_title: t\n---\n<!-- Generated"),
+            "{out}"
+        );
+        assert!(out.contains("```terraform\na = 1\n```\n"), "{out}");
+        assert!(out.ends_with("```\n"), "{out}");
+        let bad = render_template(dir.path(), "g.md.tmpl", "{{ schema", &Subject::Nothing);
+        assert!(bad.is_err());
+    }
+
+    #[test]
+    fn paths_map_to_types() {
+        assert_eq!(output_path("resources/user.md.tmpl"), "resources/user.md");
+        assert_eq!(type_name_of("data-sources/users.md.tmpl"), "domo_users");
+        assert_eq!(
+            page_for("data-sources", "domo_users"),
+            "data-sources/users.md"
+        );
+    }
+}
