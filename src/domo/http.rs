@@ -117,7 +117,7 @@ enum Credentials<'a> {
 struct Outgoing<'a> {
     method: Method,
     path: &'a str,
-    query: Vec<(&'static str, String)>,
+    query: &'a [(&'static str, String)],
     body: Body<'a>,
     credentials: Credentials<'a>,
 }
@@ -216,7 +216,7 @@ impl Http {
             let outgoing = Outgoing {
                 method: request.method.clone(),
                 path: &request.path,
-                query: request.query.clone(),
+                query: &request.query,
                 body: request.body.map_or(Body::Empty, Body::Json),
                 credentials: Credentials::Bearer(&token.header),
             };
@@ -335,7 +335,7 @@ impl Http {
             let outgoing = Outgoing {
                 method,
                 path: TOKEN_PATH,
-                query,
+                query: &query,
                 body,
                 credentials: Credentials::ClientSecret,
             };
@@ -482,7 +482,7 @@ impl Http {
             .request(outgoing.method.clone(), url)
             .timeout(attempt_timeout);
         if !outgoing.query.is_empty() {
-            builder = builder.query(&outgoing.query);
+            builder = builder.query(outgoing.query);
         }
         builder = match &outgoing.body {
             Body::Empty => builder,
@@ -501,9 +501,10 @@ impl Http {
         let exchange = async {
             let response = builder.send().await?;
             let status = response.status();
-            let headers = response.headers().clone();
+            // Read the hint now rather than copy the headers for later.
+            let server_wait = wait_hint(status, response.headers());
             let body = response.bytes().await?;
-            Ok::<_, reqwest::Error>((status, headers, body.to_vec()))
+            Ok::<_, reqwest::Error>((status, server_wait, Vec::from(body)))
         };
         // reqwest enforces the timeout too; this outer bound also covers
         // anything reqwest might not.
@@ -511,11 +512,11 @@ impl Http {
         let duration_ms = started.elapsed().as_millis() as u64;
         let (method, path) = (&outgoing.method, outgoing.path);
         match result {
-            Ok(Ok((status, headers, body))) => {
+            Ok(Ok((status, server_wait, body))) => {
                 tracing::debug!(%method, path, status = status.as_u16(), attempt, duration_ms, "Domo request");
                 Ok(ApiResponse {
                     status: status.as_u16(),
-                    server_wait: wait_hint(status, &headers),
+                    server_wait,
                     body,
                 })
             }
