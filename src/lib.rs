@@ -23,9 +23,11 @@
 //! - [`sim`]: a local Domo API simulator for the demo and the tests. It knows
 //!   nothing of Terraform or of the client.
 //! - [`logging`]: hclog-style JSON logs on stderr.
+//! - [`calendar`]: UTC dates for timestamps (logs, simulator).
 //! - [`docs`]: renders the registry docs in `docs/` from the schemas and
 //!   the hand-written templates in `templates/` (`cargo run --bin gen-docs`).
 
+pub mod calendar;
 pub mod data_sources;
 pub mod docs;
 pub mod domo;

@@ -171,6 +171,30 @@ impl Resolver<'_> {
     }
 }
 
+/// What reading the settings found besides values: errors to report, and
+/// whether any setting is unknown until apply.
+#[derive(Default)]
+struct Settled {
+    diags: Diagnostics,
+    deferred: bool,
+}
+
+impl Settled {
+    fn take<T>(&mut self, read: Result<Option<T>, Option<Diagnostic>>) -> Option<T> {
+        match read {
+            Ok(value) => value,
+            Err(Some(d)) => {
+                self.diags.push(d);
+                None
+            }
+            Err(None) => {
+                self.deferred = true;
+                None
+            }
+        }
+    }
+}
+
 fn setting(name: &str) -> Option<&'static Setting> {
     SETTINGS.iter().find(|s| s.name == name)
 }
@@ -203,38 +227,19 @@ fn resolve(
         config: reader,
         env,
     };
-    let mut diags = Diagnostics::default();
-    let mut deferred = false;
-    let mut take = |res: Result<Option<String>, Option<Diagnostic>>| match res {
-        Ok(v) => v,
-        Err(Some(d)) => {
-            diags.push(d);
-            None
-        }
-        Err(None) => {
-            deferred = true;
-            None
-        }
-    };
-    let client_id = take(r.string("client_id"));
-    let client_secret = take(r.string("client_secret"));
-    let api_host = take(r.string("api_host"));
-    let scope = take(r.string("scope"));
-    let timeout = take(r.string("request_timeout"));
-    let mut numbers = |name: &str| match r.number(name) {
-        Ok(v) => v,
-        Err(Some(d)) => {
-            diags.push(d);
-            None
-        }
-        Err(None) => {
-            deferred = true;
-            None
-        }
-    };
-    let max_retries = numbers("max_retries");
-    let per_minute = numbers("max_requests_per_minute");
-    let concurrency = numbers("max_concurrent_requests");
+    let mut settled = Settled::default();
+    let client_id = settled.take(r.string("client_id"));
+    let client_secret = settled.take(r.string("client_secret"));
+    let api_host = settled.take(r.string("api_host"));
+    let scope = settled.take(r.string("scope"));
+    let timeout = settled.take(r.string("request_timeout"));
+    let max_retries = settled.take(r.number("max_retries"));
+    let per_minute = settled.take(r.number("max_requests_per_minute"));
+    let concurrency = settled.take(r.number("max_concurrent_requests"));
+    let Settled {
+        mut diags,
+        deferred,
+    } = settled;
 
     let api_host = api_host.unwrap_or_else(|| DEFAULT_API_HOST.to_owned());
     if let Err(why) = check_api_host(&api_host) {
