@@ -5,6 +5,7 @@
 //! Authorization headers are never logged.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime};
 
 use rand::Rng as _;
@@ -91,7 +92,11 @@ struct Counters {
 }
 
 pub(crate) struct Http {
-    client: reqwest::Client,
+    /// Built on the first request: building it loads the system's trusted
+    /// root certificates (a few milliseconds of file reading and parsing),
+    /// which Terraform's provider processes that configure but never call
+    /// Domo (plans of new resources, `-refresh=false`) need not pay.
+    client: OnceLock<Result<reqwest::Client, String>>,
     /// `api_host` without its trailing slash; paths start with '/'.
     base_url: String,
     config: ClientConfig,
@@ -134,7 +139,13 @@ enum TransportKind {
 
 enum AttemptFailure {
     DeadlinePassed,
-    Transport { kind: TransportKind, detail: String },
+    /// The HTTP client could not be set up: nothing was sent, and retrying
+    /// cannot help.
+    NoClient(DomoError),
+    Transport {
+        kind: TransportKind,
+        detail: String,
+    },
 }
 
 /// What a retried request last ran into.
@@ -144,19 +155,9 @@ enum RetryCause {
 }
 
 impl Http {
-    pub(crate) fn new(config: ClientConfig, base_url: String) -> Result<Http, DomoError> {
-        let client = reqwest::Client::builder()
-            .user_agent(config.user_agent.clone())
-            .connect_timeout(config.request_timeout.min(Duration::from_secs(10)))
-            .build()
-            .map_err(|error| {
-                DomoError::InvalidConfig(format!(
-                    "cannot set up the HTTP client: {}",
-                    chain(&error)
-                ))
-            })?;
-        Ok(Http {
-            client,
+    pub(crate) fn new(config: ClientConfig, base_url: String) -> Http {
+        Http {
+            client: OnceLock::new(),
             base_url,
             pacer: Pacer::new(
                 config.max_concurrent_requests,
@@ -166,7 +167,20 @@ impl Http {
             tokens: TokenCache::default(),
             counters: Counters::default(),
             token_via_get: AtomicBool::new(false),
-        })
+        }
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, DomoError> {
+        let built = self.client.get_or_init(|| {
+            reqwest::Client::builder()
+                .user_agent(self.config.user_agent.clone())
+                .connect_timeout(self.config.request_timeout.min(Duration::from_secs(10)))
+                .build()
+                .map_err(|error| format!("cannot set up the HTTP client: {}", chain(&error)))
+        });
+        built
+            .as_ref()
+            .map_err(|message| DomoError::InvalidConfig(message.clone()))
     }
 
     pub(crate) fn config(&self) -> &ClientConfig {
@@ -248,6 +262,7 @@ impl Http {
                 Err(AttemptFailure::DeadlinePassed) => {
                     return Err(SendError::Failed(timeout_error(op, request)))
                 }
+                Err(AttemptFailure::NoClient(error)) => return Err(SendError::Failed(error)),
                 Err(AttemptFailure::Transport { kind, detail }) => {
                     let cause = RetryCause::Transport { kind, detail };
                     let reached_server = kind != TransportKind::Connect;
@@ -368,6 +383,7 @@ impl Http {
                     _ => return Err(status_error(&description, &response)),
                 },
                 Err(AttemptFailure::DeadlinePassed) => return Err(timeout_error(op, &description)),
+                Err(AttemptFailure::NoClient(error)) => return Err(error),
                 Err(AttemptFailure::Transport { kind, detail }) => {
                     RetryCause::Transport { kind, detail }
                 }
@@ -478,7 +494,8 @@ impl Http {
 
         let url = format!("{}{}", self.base_url, outgoing.path);
         let mut builder = self
-            .client
+            .client()
+            .map_err(AttemptFailure::NoClient)?
             .request(outgoing.method.clone(), url)
             .timeout(attempt_timeout);
         if !outgoing.query.is_empty() {

@@ -144,7 +144,7 @@ impl DomoClient {
             ));
         }
         Ok(DomoClient {
-            inner: Arc::new(http::Http::new(config, base_url)?),
+            inner: Arc::new(http::Http::new(config, base_url)),
             directory: Arc::default(),
         })
     }
