@@ -7,6 +7,7 @@
 
 pub mod handshake;
 pub mod services;
+mod socket;
 pub mod tls;
 
 use std::io;
@@ -15,7 +16,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{UnixListener, UnixStream};
+use tokio::net::UnixListener;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::Connected;
@@ -27,6 +28,7 @@ use crate::proto::tfplugin6::provider_server::ProviderServer;
 use crate::server::ProviderService;
 pub use handshake::HandshakeError;
 pub use services::Shutdown;
+use socket::PluginSocket;
 
 /// How long in-flight requests may run on after shutdown is asked for.
 const DRAIN_GRACE: Duration = Duration::from_secs(10);
@@ -201,8 +203,8 @@ fn accept_connections(
     tokio::spawn(async move {
         loop {
             let stream = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok((stream, _)) => stream,
+                accepted = listener.accept() => match accepted.and_then(|(stream, _)| PluginSocket::new(stream)) {
+                    Ok(stream) => stream,
                     Err(e) => {
                         tracing::warn!("accept failed: {e}");
                         continue;
@@ -233,8 +235,8 @@ fn accept_connections(
 
 /// One accepted client connection, plaintext or TLS.
 pub enum Connection {
-    Plain(UnixStream),
-    Tls(Box<tokio_rustls::server::TlsStream<UnixStream>>),
+    Plain(PluginSocket),
+    Tls(Box<tokio_rustls::server::TlsStream<PluginSocket>>),
 }
 
 impl Connected for Connection {
