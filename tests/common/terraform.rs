@@ -176,16 +176,11 @@ impl Workspace {
 
     /// Reads an attribute of a resource from state, via `terraform show -json`.
     pub async fn state_attr(&self, address: &str, attr: &str) -> Option<serde_json::Value> {
-        let out = self
-            .run(&["show", "-json", "-no-color"])
+        self.state_resources()
             .await
-            .expect_code(0, "show -json");
-        let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("show -json output");
-        json["values"]["root_module"]["resources"]
-            .as_array()?
-            .iter()
-            .find(|r| r["address"] == address)
-            .map(|r| r["values"][attr].clone())
+            .into_iter()
+            .find(|(found, _)| found == address)
+            .map(|(_, values)| values[attr].clone())
     }
 
     /// `terraform output -json`: every root module output, by name, as
