@@ -20,12 +20,9 @@
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use crate::data_sources::{self, DataSource};
 use crate::protocol::{AttrType, Attribute, Mode, Schema};
-use crate::provider;
-use crate::resources::{user::UserResource, Resource};
+use crate::provider::{self, Registry};
 
 /// Where templates live, relative to the repository root.
 pub const TEMPLATES_DIR: &str = "templates";
@@ -34,9 +31,6 @@ pub const DOCS_DIR: &str = "docs";
 const TEMPLATE_SUFFIX: &str = ".md.tmpl";
 /// The prefix of every resource and data source type name.
 const TYPE_PREFIX: &str = "domo_";
-
-/// Descriptions of the fields of an object-typed attribute, by attribute.
-pub type NestedDescriptions<'a> = &'a dyn Fn(&str) -> Vec<(&'static str, String)>;
 
 /// One rendered page.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,7 +62,7 @@ pub enum DocsError {
 enum Subject {
     Provider,
     Resource(Schema),
-    DataSource(Arc<dyn DataSource>, Schema),
+    DataSource(Schema),
     Nothing,
 }
 
@@ -79,15 +73,16 @@ pub fn generate(root: &Path) -> Result<Vec<Page>, DocsError> {
     collect_templates(&templates_root, &templates_root, &mut templates)?;
     templates.sort();
 
-    let resources: Vec<Box<dyn Resource>> = vec![Box::new(UserResource)];
-    let data_sources = data_sources::all();
+    let registry = Registry::default();
     // Every type must have a page: a new resource without docs is an error
     // here rather than a gap on the registry.
-    let mut wanted: Vec<String> = resources
+    let mut wanted: Vec<String> = registry
+        .resources
         .iter()
         .map(|r| page_for("resources", r.type_name()))
         .chain(
-            data_sources
+            registry
+                .data_sources
                 .iter()
                 .map(|d| page_for("data-sources", d.type_name())),
         )
@@ -114,7 +109,7 @@ pub fn generate(root: &Path) -> Result<Vec<Page>, DocsError> {
     templates
         .iter()
         .map(|rel| {
-            let subject = subject_for(rel, &resources, &data_sources)?;
+            let subject = subject_for(rel, &registry)?;
             let path = templates_root.join(rel);
             let text = std::fs::read_to_string(&path).map_err(|source| DocsError::Read {
                 path: path.clone(),
@@ -235,11 +230,7 @@ fn page_for(kind: &str, type_name: &str) -> String {
     )
 }
 
-fn subject_for(
-    template: &str,
-    resources: &[Box<dyn Resource>],
-    data_sources: &[Arc<dyn DataSource>],
-) -> Result<Subject, DocsError> {
+fn subject_for(template: &str, registry: &Registry) -> Result<Subject, DocsError> {
     let out = output_path(template);
     if out == "index.md" {
         return Ok(Subject::Provider);
@@ -249,17 +240,19 @@ fn subject_for(
         message: format!("the provider has no {kind} for this page"),
     };
     if out.starts_with("resources/") {
-        return resources
+        return registry
+            .resources
             .iter()
             .find(|r| page_for("resources", r.type_name()) == out)
-            .map(|r| Subject::Resource(r.schema()))
+            .map(|r| Subject::Resource(r.schema().clone()))
             .ok_or_else(|| unknown("resource"));
     }
     if out.starts_with("data-sources/") {
-        return data_sources
+        return registry
+            .data_sources
             .iter()
             .find(|d| page_for("data-sources", d.type_name()) == out)
-            .map(|d| Subject::DataSource(d.clone(), d.schema()))
+            .map(|d| Subject::DataSource(d.schema().clone()))
             .ok_or_else(|| unknown("data source"));
     }
     Ok(Subject::Nothing)
@@ -293,21 +286,16 @@ fn render_template(
         };
         let expanded = match (name, arg, subject) {
             ("schema", None, Subject::Provider) => {
-                render_schema(&provider::schema(), &|_| Vec::new()).map_err(fail)?
+                render_schema(&provider::schema()).map_err(fail)?
             }
-            ("schema", None, Subject::Resource(s)) => {
-                render_schema(s, &|_| Vec::new()).map_err(fail)?
-            }
-            ("schema", None, Subject::DataSource(ds, s)) => {
-                render_schema(s, &|attr| ds.field_descriptions(attr)).map_err(fail)?
+            ("schema", None, Subject::Resource(s) | Subject::DataSource(s)) => {
+                render_schema(s).map_err(fail)?
             }
             ("description", None, Subject::Provider) => provider::schema().description,
-            ("description", None, Subject::Resource(s) | Subject::DataSource(_, s)) => {
+            ("description", None, Subject::Resource(s) | Subject::DataSource(s)) => {
                 s.description.clone()
             }
-            ("type_name", None, Subject::Resource(_) | Subject::DataSource(..)) => {
-                type_name.clone()
-            }
+            ("type_name", None, Subject::Resource(_) | Subject::DataSource(_)) => type_name.clone(),
             ("environment", None, Subject::Provider) => {
                 render_environment(&provider::schema()).map_err(fail)?
             }
@@ -374,10 +362,10 @@ fn render_example(root: &Path, file: &str) -> Result<String, String> {
 
 /// Argument reference (required, optional) and attribute reference
 /// (read-only), with a nested section for each object-typed attribute.
-pub fn render_schema(schema: &Schema, nested: NestedDescriptions<'_>) -> Result<String, String> {
+pub fn render_schema(schema: &Schema) -> Result<String, String> {
     let mut out = String::from("## Schema\n");
     let mut nested_sections = String::new();
-    for title in ["Required", "Optional", "Read-Only"] {
+    for title in SECTIONS {
         let attrs: Vec<_> = schema
             .attributes
             .iter()
@@ -388,51 +376,73 @@ pub fn render_schema(schema: &Schema, nested: NestedDescriptions<'_>) -> Result<
         }
         let _ = write!(out, "\n### {title}\n\n");
         for a in attrs {
-            let flags = if a.sensitive { ", Sensitive" } else { "" };
-            let mut line = format!(
-                "- `{}` ({}{flags}) {}",
-                a.name,
-                a.ty.display_name(),
-                one_line(&a.description)
-            );
-            if let Some(fields) = object_fields(&a.ty) {
-                let anchor = format!("nestedatt--{}", a.name);
-                let _ = write!(line, " (see [below for nested schema](#{anchor}))");
-                let descriptions = nested(a.name);
-                let _ = write!(
-                    nested_sections,
-                    "\n<a id=\"{anchor}\"></a>\n### Nested Schema for `{}`\n\n{}:\n\n",
-                    a.name,
-                    if a.mode == Mode::Computed {
-                        "Read-Only"
-                    } else {
-                        "Attributes"
-                    }
-                );
-                for (field, ty) in fields {
-                    let description = descriptions
-                        .iter()
-                        .find(|(n, _)| n == field)
-                        .map(|(_, d)| d.clone())
-                        .ok_or_else(|| format!("{}.{field} has no description", a.name))?;
-                    let _ = writeln!(
-                        nested_sections,
-                        "- `{field}` ({}) {}",
-                        ty.display_name(),
-                        one_line(&description)
-                    );
-                }
-            }
-            out.push_str(&line);
-            out.push('\n');
+            out.push_str(&attribute_line(a, "", &mut nested_sections)?);
         }
     }
     out.push_str(&nested_sections);
     Ok(out)
 }
 
-/// Which reference section an attribute belongs in: arguments the user
-/// must or may set, or attributes only the provider sets.
+const SECTIONS: [&str; 3] = ["Required", "Optional", "Read-Only"];
+
+/// One attribute's line; an object-typed attribute also gets its nested
+/// section (appended to `nested_sections`), anchored under `parent`.
+fn attribute_line(
+    a: &Attribute,
+    parent: &str,
+    nested_sections: &mut String,
+) -> Result<String, String> {
+    let flags = if a.sensitive { ", Sensitive" } else { "" };
+    let mut line = format!(
+        "- `{}` ({}{flags}) {}",
+        a.name,
+        a.ty.display_name(),
+        one_line(&a.description)
+    );
+    if object_fields(&a.ty).is_some() {
+        if a.fields.is_empty() {
+            return Err(format!(
+                "{}: its object fields have no descriptions",
+                a.name
+            ));
+        }
+        let anchor = format!("{parent}nestedatt--{}", a.name);
+        let _ = write!(line, " (see [below for nested schema](#{anchor}))");
+        let _ = write!(
+            nested_sections,
+            "\n<a id=\"{anchor}\"></a>\n### Nested Schema for `{}`\n",
+            a.name
+        );
+        let mut deeper = String::new();
+        for title in SECTIONS {
+            // Everything inside an attribute the provider computes is read-only.
+            let in_section = |f: &&Attribute| {
+                let section = if a.mode == Mode::Computed {
+                    "Read-Only"
+                } else {
+                    section_of(f)
+                };
+                section == title
+            };
+            let fields: Vec<_> = a.fields.iter().filter(in_section).collect();
+            if fields.is_empty() {
+                continue;
+            }
+            let _ = write!(nested_sections, "\n{title}:\n\n");
+            for field in fields {
+                nested_sections.push_str(&attribute_line(
+                    field,
+                    &format!("{anchor}--"),
+                    &mut deeper,
+                )?);
+            }
+        }
+        nested_sections.push_str(&deeper);
+    }
+    line.push('\n');
+    Ok(line)
+}
+
 fn section_of(a: &Attribute) -> &'static str {
     match a.mode {
         Mode::Required => "Required",
@@ -486,28 +496,31 @@ mod tests {
 
     #[test]
     fn schema_sections_and_nested_objects() {
-        let schema = Schema {
+        let mut items = Attribute::new(
+            "items",
+            AttrType::List(Box::new(AttrType::Object(vec![("id", AttrType::String)]))),
+            Mode::Computed,
+            "The items.",
+        );
+        let mut schema = Schema {
             version: 0,
             description: "D.".into(),
             attributes: vec![
                 Attribute::new("name", AttrType::String, Mode::Required, "The name."),
                 Attribute::new("secret", AttrType::String, Mode::Optional, "Shh.").sensitive(),
-                Attribute::new(
-                    "items",
-                    AttrType::List(Box::new(AttrType::Object(vec![("id", AttrType::String)]))),
-                    Mode::Computed,
-                    "The items.",
-                ),
+                items.clone(),
             ],
         };
-        let nested = |attr: &str| {
-            if attr == "items" {
-                vec![("id", "The id.".to_string())]
-            } else {
-                Vec::new()
-            }
-        };
-        let md = render_schema(&schema, &nested).unwrap();
+        let err = render_schema(&schema).unwrap_err();
+        assert!(err.contains("items"), "{err}");
+        items.fields = vec![Attribute::new(
+            "id",
+            AttrType::String,
+            Mode::OptionalComputed,
+            "The id.",
+        )];
+        schema.attributes[2] = items;
+        let md = render_schema(&schema).unwrap();
         assert!(
             md.contains("### Required\n\n- `name` (String) The name.\n"),
             "{md}"
@@ -518,8 +531,6 @@ mod tests {
             md.contains("### Nested Schema for `items`\n\nRead-Only:\n\n- `id` (String) The id.\n"),
             "{md}"
         );
-        let err = render_schema(&schema, &|_| Vec::new()).unwrap_err();
-        assert!(err.contains("items.id"), "{err}");
     }
 
     #[test]

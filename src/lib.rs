@@ -3,20 +3,25 @@
 //! A request travels one way through these modules:
 //!
 //! ```text
-//! terraform ─gRPC/mTLS─> plugin ─> server ─> provider / resources ─> domo ─HTTP─> Domo
-//!                        (transport)  (protocol      (typed logic)    (API client)
-//!                                      decoding)
+//! terraform ─gRPC/mTLS─> plugin ─> server ─> framework ─> resources ─> domo ─HTTP─> Domo
+//!                        (transport)  (decode,   (models,     (typed      (API client)
+//!                                      dispatch)  plan rules)  logic)
 //! ```
 //!
 //! - [`plugin`]: go-plugin transport: handshake, AutoMTLS, the controller and
-//!   stdio side services, shutdown.
+//!   stdio side services, counting requests in flight, shutdown.
 //! - [`protocol`]: Terraform's values (msgpack), cty types and schemas,
-//!   diagnostics and attribute paths. Nothing here knows about Domo.
+//!   diagnostics and attribute paths, typed models ([`model!`]) and the
+//!   planning rules every resource obeys. Nothing here knows about Domo.
 //! - [`server`]: the tfplugin6 `Provider` gRPC service; decodes each request
-//!   and routes it to the provider, a resource or a data source.
-//! - [`provider`]: the `provider "domo"` block and its configuration.
-//! - [`resources`]: managed resources (`domo_user`), written against typed
-//!   values only.
+//!   and dispatches it to the provider, a resource or a data source.
+//! - [`framework`]: the typed resource layer: the `Resource` and
+//!   `DataSource` traits, and the code that does for all of them what
+//!   Terraform's protocol asks of each.
+//! - [`provider`]: the `provider "domo"` block, the registry of resources
+//!   and data sources, and the models, rules and error wording they share.
+//! - [`resources`]: managed resources (`domo_user`), one file each, written
+//!   against typed models only.
 //! - [`data_sources`]: data sources (`domo_user`, `domo_users`), likewise.
 //! - [`domo`]: the Domo API client (auth, retries, pacing, typed errors). It
 //!   knows nothing of Terraform.
@@ -31,6 +36,7 @@ pub mod calendar;
 pub mod data_sources;
 pub mod docs;
 pub mod domo;
+pub mod framework;
 pub mod logging;
 pub mod plugin;
 pub mod protocol;

@@ -1,22 +1,18 @@
-//! The tfplugin6 `Provider` gRPC service: decodes each request's values,
-//! routes it to the provider block, a resource or a data source, and encodes
-//! the answer.
-//! Nothing below this layer sees protobuf or msgpack.
+//! The tfplugin6 `Provider` gRPC service. It only dispatches: each request's
+//! values are decoded, handed to the provider block or to the resource or
+//! data source the [`Registry`] names, and the answer is encoded. What a
+//! resource does with them is the framework's and the resource's business.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
-
-use tokio::sync::Notify;
+use std::sync::RwLock;
 
 use tonic::{Request, Response, Status};
 
-use crate::data_sources::{self, DataSource};
 use crate::domo::DomoClient;
+use crate::framework::{AnyDataSource, AnyResource, Stored};
 use crate::proto::tfplugin6::{self as pb, provider_server::Provider};
+use crate::protocol::value::decode_json;
 use crate::protocol::{decode_dynamic, encode_dynamic, Diagnostic, Diagnostics, Value};
-use crate::provider::{self, Configured};
-use crate::resources::{user::UserResource, Resource};
+use crate::provider::{self, Configured, Registry};
 
 type Env = dyn Fn(&str) -> Option<String> + Send + Sync;
 
@@ -30,54 +26,9 @@ enum ClientState {
 }
 
 pub struct ProviderService {
-    resources: Vec<Arc<dyn Resource>>,
-    data_sources: Vec<Arc<dyn DataSource>>,
+    registry: Registry,
     client: RwLock<ClientState>,
     env: Box<Env>,
-    in_flight: Arc<InFlight>,
-}
-
-/// Counts provider requests being served, so shutdown can wait for the
-/// work Terraform must record (and not for idle connections).
-#[derive(Default)]
-pub struct InFlight {
-    count: AtomicUsize,
-    idle: Notify,
-}
-
-/// Held while one request is served.
-pub struct InFlightGuard(Arc<InFlight>);
-
-impl InFlight {
-    fn enter(self: &Arc<Self>) -> InFlightGuard {
-        self.count.fetch_add(1, Ordering::SeqCst);
-        InFlightGuard(self.clone())
-    }
-
-    /// Waits until no request is being served, or `limit` has passed.
-    /// Returns whether the provider went idle.
-    pub async fn wait_idle(&self, limit: Duration) -> bool {
-        let idle = async {
-            loop {
-                // Registered before the check, so a wake-up between the
-                // check and the await is not lost.
-                let notified = self.idle.notified();
-                if self.count.load(Ordering::SeqCst) == 0 {
-                    return;
-                }
-                notified.await;
-            }
-        };
-        tokio::time::timeout(limit, idle).await.is_ok()
-    }
-}
-
-impl Drop for InFlightGuard {
-    fn drop(&mut self) {
-        if self.0.count.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.idle.notify_waiters();
-        }
-    }
 }
 
 impl Default for ProviderService {
@@ -91,43 +42,30 @@ impl ProviderService {
     /// their own).
     pub fn with_env(env: Box<Env>) -> Self {
         ProviderService {
-            resources: vec![Arc::new(UserResource)],
-            data_sources: data_sources::all(),
+            registry: Registry::default(),
             client: RwLock::new(ClientState::Unconfigured),
             env,
-            in_flight: Arc::default(),
         }
     }
 
-    /// The counter of requests in flight, for graceful shutdown.
-    pub fn in_flight(&self) -> Arc<InFlight> {
-        self.in_flight.clone()
+    fn resource(&self, type_name: &str) -> Result<&dyn AnyResource, Diagnostics> {
+        self.registry.resource(type_name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown resource type",
+                format!("This provider has no resource type \"{type_name}\"."),
+            )
+            .into()
+        })
     }
 
-    fn resource(&self, type_name: &str) -> Result<&Arc<dyn Resource>, Diagnostics> {
-        self.resources
-            .iter()
-            .find(|r| r.type_name() == type_name)
-            .ok_or_else(|| {
-                Diagnostic::error(
-                    "Unknown resource type",
-                    format!("This provider has no resource type \"{type_name}\"."),
-                )
-                .into()
-            })
-    }
-
-    fn data_source(&self, type_name: &str) -> Result<&Arc<dyn DataSource>, Diagnostics> {
-        self.data_sources
-            .iter()
-            .find(|d| d.type_name() == type_name)
-            .ok_or_else(|| {
-                Diagnostic::error(
-                    "Unknown data source",
-                    format!("This provider has no data source \"{type_name}\"."),
-                )
-                .into()
-            })
+    fn data_source(&self, type_name: &str) -> Result<&dyn AnyDataSource, Diagnostics> {
+        self.registry.data_source(type_name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown data source",
+                format!("This provider has no data source \"{type_name}\"."),
+            )
+            .into()
+        })
     }
 
     fn client(&self) -> Result<DomoClient, Diagnostics> {
@@ -151,10 +89,32 @@ impl ProviderService {
             .into()),
         }
     }
+
+    fn schemas(&self) -> pb::get_provider_schema::Response {
+        pb::get_provider_schema::Response {
+            provider: Some(provider::schema().to_proto()),
+            resource_schemas: self
+                .registry
+                .resources
+                .iter()
+                .map(|r| (r.type_name().to_owned(), r.schema().to_proto()))
+                .collect(),
+            data_source_schemas: self
+                .registry
+                .data_sources
+                .iter()
+                .map(|d| (d.type_name().to_owned(), d.schema().to_proto()))
+                .collect(),
+            diagnostics: vec![],
+            provider_meta: None,
+            server_capabilities: Some(pb::ServerCapabilities::default()),
+        }
+    }
 }
 
-fn decode(dv: Option<&pb::DynamicValue>, what: &str) -> Result<Value, Diagnostics> {
-    decode_dynamic(dv).map_err(|e| {
+/// Reads a value Terraform sent; `what` names it in the error.
+fn decode(value: Option<&pb::DynamicValue>, what: &str) -> Result<Value, Diagnostics> {
+    decode_dynamic(value).map_err(|e| {
         Diagnostic::error(
             "Invalid value from Terraform",
             format!("Could not read the {what} Terraform sent: {e}. This is a bug; please report it with your Terraform version."),
@@ -163,8 +123,53 @@ fn decode(dv: Option<&pb::DynamicValue>, what: &str) -> Result<Value, Diagnostic
     })
 }
 
-fn diags(d: Diagnostics) -> Vec<pb::Diagnostic> {
-    d.to_proto()
+/// Reads stored state as `UpgradeResourceState` carries it: JSON.
+fn decode_raw_state(raw: Option<&pb::RawState>) -> Result<Value, Diagnostics> {
+    let json = raw.map(|s| s.json.as_slice()).unwrap_or_default();
+    if json.is_empty() {
+        return Err(Diagnostic::error(
+            "Unsupported state format",
+            "This state was stored in Terraform's legacy flatmap format, which this provider never wrote. Remove the resource from state and import it again.",
+        )
+        .into());
+    }
+    decode_json(json).map_err(|e| {
+        Diagnostic::error(
+            "Unreadable stored state",
+            format!("The stored state is not valid JSON: {e}."),
+        )
+        .into()
+    })
+}
+
+fn encode(value: &Value) -> Option<pb::DynamicValue> {
+    Some(encode_dynamic(value))
+}
+
+/// An answer's value and diagnostics: the value when there is one, none
+/// (Terraform keeps what it had) with the errors otherwise.
+fn answer(result: Result<Value, Diagnostics>) -> (Option<pb::DynamicValue>, Vec<pb::Diagnostic>) {
+    match result {
+        Ok(value) => (encode(&value), vec![]),
+        Err(diagnostics) => (None, diagnostics.to_proto()),
+    }
+}
+
+/// A stored state as the answer to a read or an apply; `kept` answers when
+/// the request could not even be routed (the state Terraform sent, as is).
+fn stored(
+    result: Result<Stored, Diagnostics>,
+    kept: Option<pb::DynamicValue>,
+    kept_private: Vec<u8>,
+) -> (Option<pb::DynamicValue>, Vec<u8>, Vec<pb::Diagnostic>) {
+    match result {
+        Ok(s) => (encode(&s.state), s.private, s.diagnostics.to_proto()),
+        Err(diagnostics) => (kept, kept_private, diagnostics.to_proto()),
+    }
+}
+
+fn diagnostics_only(result: Result<Diagnostics, Diagnostics>) -> Vec<pb::Diagnostic> {
+    result.unwrap_or_else(|d| d).to_proto()
 }
 
 #[tonic::async_trait]
@@ -173,11 +178,11 @@ impl Provider for ProviderService {
         &self,
         _: Request<pb::get_metadata::Request>,
     ) -> Result<Response<pb::get_metadata::Response>, Status> {
-        let _serving = self.in_flight.enter();
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(pb::ServerCapabilities::default()),
             diagnostics: vec![],
             data_sources: self
+                .registry
                 .data_sources
                 .iter()
                 .map(|d| pb::get_metadata::DataSourceMetadata {
@@ -185,6 +190,7 @@ impl Provider for ProviderService {
                 })
                 .collect(),
             resources: self
+                .registry
                 .resources
                 .iter()
                 .map(|r| pb::get_metadata::ResourceMetadata {
@@ -198,37 +204,18 @@ impl Provider for ProviderService {
         &self,
         _: Request<pb::get_provider_schema::Request>,
     ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
-        let _serving = self.in_flight.enter();
-        Ok(Response::new(pb::get_provider_schema::Response {
-            provider: Some(provider::schema().to_proto()),
-            resource_schemas: self
-                .resources
-                .iter()
-                .map(|r| (r.type_name().to_owned(), r.schema().to_proto()))
-                .collect(),
-            data_source_schemas: self
-                .data_sources
-                .iter()
-                .map(|d| (d.type_name().to_owned(), d.schema().to_proto()))
-                .collect(),
-            diagnostics: vec![],
-            provider_meta: None,
-            server_capabilities: Some(pb::ServerCapabilities::default()),
-        }))
+        Ok(Response::new(self.schemas()))
     }
 
     async fn validate_provider_config(
         &self,
         req: Request<pb::validate_provider_config::Request>,
     ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
-        let _serving = self.in_flight.enter();
         let req = req.into_inner();
-        let d = match decode(req.config.as_ref(), "provider configuration") {
-            Ok(config) => provider::validate(&config),
-            Err(d) => d,
-        };
+        let result = decode(req.config.as_ref(), "provider configuration")
+            .map(|config| provider::validate(&config));
         Ok(Response::new(pb::validate_provider_config::Response {
-            diagnostics: diags(d),
+            diagnostics: diagnostics_only(result),
         }))
     }
 
@@ -236,14 +223,12 @@ impl Provider for ProviderService {
         &self,
         req: Request<pb::validate_resource_config::Request>,
     ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
-        let _serving = self.in_flight.enter();
         let req = req.into_inner();
-        let d = self
+        let result = self
             .resource(&req.type_name)
-            .and_then(|r| Ok(r.validate(&decode(req.config.as_ref(), "configuration")?)))
-            .unwrap_or_else(|d| d);
+            .and_then(|r| Ok(r.validate(&decode(req.config.as_ref(), "configuration")?)));
         Ok(Response::new(pb::validate_resource_config::Response {
-            diagnostics: diags(d),
+            diagnostics: diagnostics_only(result),
         }))
     }
 
@@ -251,14 +236,12 @@ impl Provider for ProviderService {
         &self,
         req: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
-        let _serving = self.in_flight.enter();
         let req = req.into_inner();
-        let d = self
+        let result = self
             .data_source(&req.type_name)
-            .and_then(|ds| Ok(ds.validate(&decode(req.config.as_ref(), "configuration")?)))
-            .unwrap_or_else(|d| d);
+            .and_then(|d| Ok(d.validate(&decode(req.config.as_ref(), "configuration")?)));
         Ok(Response::new(pb::validate_data_resource_config::Response {
-            diagnostics: diags(d),
+            diagnostics: diagnostics_only(result),
         }))
     }
 
@@ -266,29 +249,14 @@ impl Provider for ProviderService {
         &self,
         req: Request<pb::upgrade_resource_state::Request>,
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
-        let _serving = self.in_flight.enter();
         let req = req.into_inner();
-        let result = self.resource(&req.type_name).and_then(|r| {
-            let json = req.raw_state.as_ref().map(|s| s.json.as_slice()).unwrap_or_default();
-            if json.is_empty() {
-                return Err(Diagnostic::error(
-                    "Unsupported state format",
-                    "This state was stored in Terraform's legacy flatmap format, which this provider never wrote. Remove the resource from state and import it again.",
-                )
-                .into());
-            }
-            let raw = crate::protocol::value::decode_json(json).map_err(|e| {
-                Diagnostics::from(Diagnostic::error("Unreadable stored state", format!("The stored state is not valid JSON: {e}.")))
-            })?;
-            r.upgrade(req.version, &raw)
-        });
-        let (upgraded_state, d) = match result {
-            Ok(v) => (Some(encode_dynamic(&v)), Diagnostics::default()),
-            Err(d) => (None, d),
-        };
+        let result = self
+            .resource(&req.type_name)
+            .and_then(|r| r.upgrade(req.version, &decode_raw_state(req.raw_state.as_ref())?));
+        let (upgraded_state, diagnostics) = answer(result);
         Ok(Response::new(pb::upgrade_resource_state::Response {
             upgraded_state,
-            diagnostics: diags(d),
+            diagnostics,
         }))
     }
 
@@ -296,29 +264,20 @@ impl Provider for ProviderService {
         &self,
         req: Request<pb::configure_provider::Request>,
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
-        let _serving = self.in_flight.enter();
         let req = req.into_inner();
         tracing::debug!(terraform_version = %req.terraform_version, "configuring provider");
         let result = decode(req.config.as_ref(), "provider configuration")
             .and_then(|config| provider::configure(&config, &*self.env))
-            .and_then(|configured| match configured {
-                Configured::Deferred => Ok(ClientState::Deferred),
-                Configured::Ready(cfg) => {
-                    DomoClient::new(cfg).map(ClientState::Ready).map_err(|e| {
-                        Diagnostic::error("Invalid Domo provider configuration", e.to_string())
-                            .into()
-                    })
-                }
-            });
-        let d = match result {
-            Ok(state) => {
+            .map(|configured| {
+                let state = match configured {
+                    Configured::Deferred => ClientState::Deferred,
+                    Configured::Ready(client) => ClientState::Ready(client),
+                };
                 *self.client.write().unwrap_or_else(|e| e.into_inner()) = state;
                 Diagnostics::default()
-            }
-            Err(d) => d,
-        };
+            });
         Ok(Response::new(pb::configure_provider::Response {
-            diagnostics: diags(d),
+            diagnostics: diagnostics_only(result),
         }))
     }
 
@@ -326,26 +285,19 @@ impl Provider for ProviderService {
         &self,
         req: Request<pb::read_resource::Request>,
     ) -> Result<Response<pb::read_resource::Response>, Status> {
-        let _serving = self.in_flight.enter();
         let req = req.into_inner();
-        let outcome = async {
+        let result = async {
             let resource = self.resource(&req.type_name)?;
             let state = decode(req.current_state.as_ref(), "current state")?;
             let client = self.client()?;
-            Ok::<_, Diagnostics>(resource.read(&client, &state, &req.private).await)
+            Ok(resource.read(&client, state, req.private.clone()).await)
         }
         .await;
-        Ok(Response::new(match outcome {
-            Ok(o) => pb::read_resource::Response {
-                new_state: Some(encode_dynamic(&o.state)),
-                diagnostics: diags(o.diagnostics),
-                private: o.private,
-            },
-            Err(d) => pb::read_resource::Response {
-                new_state: req.current_state,
-                diagnostics: diags(d),
-                private: req.private,
-            },
+        let (new_state, private, diagnostics) = stored(result, req.current_state, req.private);
+        Ok(Response::new(pb::read_resource::Response {
+            new_state,
+            diagnostics,
+            private,
         }))
     }
 
@@ -353,7 +305,6 @@ impl Provider for ProviderService {
         &self,
         req: Request<pb::plan_resource_change::Request>,
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
-        let _serving = self.in_flight.enter();
         let req = req.into_inner();
         let planned = (|| {
             let resource = self.resource(&req.type_name)?;
@@ -362,48 +313,45 @@ impl Provider for ProviderService {
             let config = decode(req.config.as_ref(), "configuration")?;
             resource.plan(&prior, &proposed, &config)
         })();
-        let (planned_state, d) = match planned {
-            Ok(v) => (Some(encode_dynamic(&v)), Diagnostics::default()),
-            Err(d) => (None, d),
+        let response = match planned {
+            Ok(p) => pb::plan_resource_change::Response {
+                planned_state: encode(&p.state),
+                requires_replace: p.requires_replace.iter().map(|a| a.to_proto()).collect(),
+                planned_private: req.prior_private,
+                diagnostics: p.diagnostics.to_proto(),
+            },
+            Err(diagnostics) => pb::plan_resource_change::Response {
+                planned_state: None,
+                requires_replace: vec![],
+                planned_private: req.prior_private,
+                diagnostics: diagnostics.to_proto(),
+            },
         };
-        Ok(Response::new(pb::plan_resource_change::Response {
-            planned_state,
-            requires_replace: vec![],
-            planned_private: req.prior_private,
-            diagnostics: diags(d),
-        }))
+        Ok(Response::new(response))
     }
 
     async fn apply_resource_change(
         &self,
         req: Request<pb::apply_resource_change::Request>,
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
-        let _serving = self.in_flight.enter();
         let req = req.into_inner();
-        let outcome = async {
+        let result = async {
             let resource = self.resource(&req.type_name)?;
             let prior = decode(req.prior_state.as_ref(), "prior state")?;
             let planned = decode(req.planned_state.as_ref(), "planned state")?;
             let client = self.client()?;
-            Ok::<_, Diagnostics>(
-                resource
-                    .apply(&client, &prior, &planned, &req.planned_private)
-                    .await,
-            )
+            Ok(resource
+                .apply(&client, prior, planned, req.planned_private.clone())
+                .await)
         }
         .await;
-        Ok(Response::new(match outcome {
-            Ok(o) => pb::apply_resource_change::Response {
-                new_state: Some(encode_dynamic(&o.state)),
-                private: o.private,
-                diagnostics: diags(o.diagnostics),
-            },
-            // Nothing was done: what existed before still does.
-            Err(d) => pb::apply_resource_change::Response {
-                new_state: req.prior_state,
-                private: req.planned_private,
-                diagnostics: diags(d),
-            },
+        // Not routed: nothing was done, what existed before still does.
+        let (new_state, private, diagnostics) =
+            stored(result, req.prior_state, req.planned_private);
+        Ok(Response::new(pb::apply_resource_change::Response {
+            new_state,
+            private,
+            diagnostics,
         }))
     }
 
@@ -411,52 +359,46 @@ impl Provider for ProviderService {
         &self,
         req: Request<pb::import_resource_state::Request>,
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
-        let _serving = self.in_flight.enter();
         let req = req.into_inner();
-        let outcome = async {
+        let result = async {
             let resource = self.resource(&req.type_name)?;
             let client = self.client()?;
-            Ok::<_, Diagnostics>(resource.import(&client, &req.id).await)
+            resource.import(&client, &req.id).await
         }
         .await;
-        let (imported_resources, d) = match outcome {
-            Ok(o) if !o.state.is_null() => (
-                vec![pb::import_resource_state::ImportedResource {
-                    type_name: req.type_name.clone(),
-                    state: Some(encode_dynamic(&o.state)),
-                    private: o.private,
+        let response = match result {
+            Ok(imported) => pb::import_resource_state::Response {
+                imported_resources: vec![pb::import_resource_state::ImportedResource {
+                    type_name: req.type_name,
+                    state: encode(&imported.state),
+                    private: imported.private,
                 }],
-                o.diagnostics,
-            ),
-            Ok(o) => (vec![], o.diagnostics),
-            Err(d) => (vec![], d),
+                diagnostics: imported.diagnostics.to_proto(),
+            },
+            Err(diagnostics) => pb::import_resource_state::Response {
+                imported_resources: vec![],
+                diagnostics: diagnostics.to_proto(),
+            },
         };
-        Ok(Response::new(pb::import_resource_state::Response {
-            imported_resources,
-            diagnostics: diags(d),
-        }))
+        Ok(Response::new(response))
     }
 
     async fn read_data_source(
         &self,
         req: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
-        let _serving = self.in_flight.enter();
         let req = req.into_inner();
-        let outcome = async {
+        let result = async {
             let data_source = self.data_source(&req.type_name)?;
             let config = decode(req.config.as_ref(), "configuration")?;
             let client = self.client()?;
             data_source.read(&client, &config).await
         }
         .await;
-        let (state, d) = match outcome {
-            Ok(v) => (Some(encode_dynamic(&v)), Diagnostics::default()),
-            Err(d) => (None, d),
-        };
+        let (state, diagnostics) = answer(result);
         Ok(Response::new(pb::read_data_source::Response {
             state,
-            diagnostics: diags(d),
+            diagnostics,
         }))
     }
 
@@ -464,7 +406,6 @@ impl Provider for ProviderService {
         &self,
         _: Request<pb::stop_provider::Request>,
     ) -> Result<Response<pb::stop_provider::Response>, Status> {
-        let _serving = self.in_flight.enter();
         // Requests are bounded by the client's deadlines; nothing long-running
         // needs interrupting.
         Ok(Response::new(pb::stop_provider::Response {

@@ -402,8 +402,9 @@ async fn guide_inventory_then_import_gives_an_empty_plan() {
 /// time Terraform then spends storing the result.
 #[tokio::test(flavor = "multi_thread")]
 async fn provider_side_of_twenty_thousand_users_is_fast() {
-    use terraform_provider_domo::data_sources::{users::UsersDataSource, DataSource};
+    use terraform_provider_domo::data_sources::users::UsersDataSource;
     use terraform_provider_domo::domo::{ClientConfig, DomoClient};
+    use terraform_provider_domo::framework::register_data_source;
     use terraform_provider_domo::protocol::{encode_dynamic, Value as TfValue};
 
     let sim = Simulator::start(SimConfig::default())
@@ -424,7 +425,7 @@ async fn provider_side_of_twenty_thousand_users_is_fast() {
         ("users", TfValue::Null),
     ]);
     let started = Instant::now();
-    let state = UsersDataSource
+    let state = register_data_source(UsersDataSource)
         .read(&client, &config)
         .await
         .expect("read domo_users");

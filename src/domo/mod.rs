@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::DomoError;
-pub use model::{User, UserFields};
+pub use model::{same_email, User, UserFields};
 
 /// Domo's public API host.
 pub const DEFAULT_API_HOST: &str = "https://api.domo.com";
@@ -126,23 +126,12 @@ impl std::fmt::Debug for DomoClient {
 impl DomoClient {
     /// Checks the configuration and sets the client up; sends nothing.
     pub fn new(config: ClientConfig) -> Result<DomoClient, DomoError> {
-        let base_url = validate_api_host(&config.api_host)?;
-        if config.max_concurrent_requests == 0 {
-            return Err(DomoError::InvalidConfig(
-                "max_concurrent_requests must be at least 1".to_string(),
-            ));
+        let problems = config.problems();
+        if !problems.is_empty() {
+            let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            return Err(DomoError::InvalidConfig(text.join("; ")));
         }
-        if config.max_requests_per_minute == Some(0) {
-            return Err(DomoError::InvalidConfig(
-                "max_requests_per_minute must be at least 1 (leave it unset for no limit)"
-                    .to_string(),
-            ));
-        }
-        if config.request_timeout.is_zero() || config.operation_timeout.is_zero() {
-            return Err(DomoError::InvalidConfig(
-                "request and operation timeouts must be longer than zero".to_string(),
-            ));
-        }
+        let base_url = config.api_host.trim().trim_end_matches('/').to_string();
         Ok(DomoClient {
             inner: Arc::new(http::Http::new(config, base_url)),
             directory: Arc::default(),
@@ -155,32 +144,73 @@ impl DomoClient {
     }
 }
 
-/// Checks `api_host` is an http(s) URL without query or fragment, and
-/// returns it without trailing slashes, ready for paths to be appended.
-fn validate_api_host(api_host: &str) -> Result<String, DomoError> {
-    let trimmed = api_host.trim().trim_end_matches('/');
-    let invalid = |why: &str| {
-        DomoError::InvalidConfig(format!(
-            "api_host {api_host:?} {why}; expected something like {DEFAULT_API_HOST}"
-        ))
-    };
-    if trimmed.is_empty() {
-        return Err(invalid("is empty"));
+/// A client setting that cannot work, and why.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{setting} {problem}")]
+pub struct SettingError {
+    /// The setting's name, as the provider block spells it.
+    pub setting: &'static str,
+    pub problem: String,
+}
+
+impl ClientConfig {
+    /// Every problem with these settings; empty when a client can work with
+    /// them. The one place the settings' rules live: the provider reports
+    /// these at plan time, pointing at each setting.
+    pub fn problems(&self) -> Vec<SettingError> {
+        let mut problems = Vec::new();
+        let mut problem = |setting: &'static str, problem: String| {
+            problems.push(SettingError { setting, problem })
+        };
+        if let Err(why) = check_api_host(&self.api_host) {
+            problem(
+                "api_host",
+                format!(
+                    "{:?} {why}; expected something like {DEFAULT_API_HOST}",
+                    self.api_host
+                ),
+            );
+        }
+        if self.max_concurrent_requests == 0 {
+            problem(
+                "max_concurrent_requests",
+                "must be at least 1: one request at a time is the least".to_string(),
+            );
+        }
+        if self.max_requests_per_minute == Some(0) {
+            problem(
+                "max_requests_per_minute",
+                "must be at least 1 (leave it unset for no limit)".to_string(),
+            );
+        }
+        if self.request_timeout.is_zero() {
+            problem("request_timeout", "must be longer than zero".to_string());
+        }
+        if self.operation_timeout.is_zero() {
+            problem("operation_timeout", "must be longer than zero".to_string());
+        }
+        problems
     }
-    let url = reqwest::Url::parse(trimmed)
-        .map_err(|error| invalid(&format!("is not a URL ({error})")))?;
+}
+
+/// Checks `api_host` is an http(s) URL with a host and without query or
+/// fragment (paths are appended to it).
+fn check_api_host(api_host: &str) -> Result<(), String> {
+    let trimmed = api_host.trim().trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Err("is empty".to_string());
+    }
+    let url = reqwest::Url::parse(trimmed).map_err(|error| format!("is not a URL ({error})"))?;
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(invalid(
-            "must start with https:// (or http:// for a local test server)",
-        ));
+        return Err("must start with https:// (or http:// for a local simulator)".to_string());
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(invalid("has no host name"));
+        return Err("has no host name".to_string());
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid("must not have a query or fragment"));
+        return Err("must not have a query or fragment".to_string());
     }
-    Ok(trimmed.to_string())
+    Ok(())
 }
 
 #[cfg(test)]
@@ -189,14 +219,8 @@ mod config_tests {
 
     #[test]
     fn api_host_must_be_an_http_url() {
-        assert_eq!(
-            validate_api_host("https://api.domo.com/").unwrap(),
-            "https://api.domo.com"
-        );
-        assert_eq!(
-            validate_api_host("http://127.0.0.1:8787").unwrap(),
-            "http://127.0.0.1:8787"
-        );
+        assert!(check_api_host("https://api.domo.com/").is_ok());
+        assert!(check_api_host("http://127.0.0.1:8787").is_ok());
         for bad in [
             "",
             "api.domo.com",
@@ -204,7 +228,14 @@ mod config_tests {
             "https://",
             "http://h/?x=1",
         ] {
-            let error = validate_api_host(bad).unwrap_err();
+            let config = ClientConfig {
+                api_host: bad.into(),
+                ..Default::default()
+            };
+            let problems = config.problems();
+            assert_eq!(problems.len(), 1, "{bad}");
+            assert_eq!(problems[0].setting, "api_host");
+            let error = DomoClient::new(config).unwrap_err();
             assert!(
                 matches!(error, DomoError::InvalidConfig(_)),
                 "{bad}: {error}"

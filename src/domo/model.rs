@@ -187,8 +187,10 @@ fn write_only_fields(fields: &UserFields) -> [(&'static str, Option<&String>); 2
     ]
 }
 
-/// Emails are compared case-insensitively: Domo's case handling is unknown.
-pub(crate) fn same_email(a: &str, b: &str) -> bool {
+/// Whether two addresses name the same mailbox: compared ignoring letter
+/// case and surrounding blanks, since Domo's own case handling is unknown.
+/// The one email-equality rule of the whole provider.
+pub fn same_email(a: &str, b: &str) -> bool {
     a.trim().to_lowercase() == b.trim().to_lowercase()
 }
 

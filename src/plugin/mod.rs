@@ -6,6 +6,7 @@
 //! when Terraform asks for it) until shutdown.
 
 pub mod handshake;
+mod in_flight;
 pub mod services;
 mod socket;
 pub mod tls;
@@ -27,6 +28,7 @@ use crate::proto::go_plugin::{
 use crate::proto::tfplugin6::provider_server::ProviderServer;
 use crate::server::ProviderService;
 pub use handshake::HandshakeError;
+use in_flight::{CountInFlight, InFlight};
 pub use services::Shutdown;
 use socket::PluginSocket;
 
@@ -121,7 +123,7 @@ pub async fn serve(
         shutdown.clone(),
     );
 
-    let in_flight = provider.in_flight();
+    let in_flight = std::sync::Arc::new(InFlight::default());
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_service_status("plugin", tonic_health::ServingStatus::Serving)
@@ -135,11 +137,12 @@ pub async fn serve(
         .add_service(GrpcStdioServer::new(services::Stdio {
             shutdown: shutdown.clone(),
         }))
-        .add_service(
+        .add_service(CountInFlight::new(
             ProviderServer::new(provider)
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)
                 .max_encoding_message_size(MAX_MESSAGE_BYTES),
-        )
+            in_flight.clone(),
+        ))
         .serve_with_incoming_shutdown(incoming, shutdown.clone().wait_owned());
 
     // Shutdown lets requests in flight finish, so Terraform can record what

@@ -29,7 +29,21 @@ impl AttributePath {
         self
     }
 
-    fn to_proto(&self) -> pb::AttributePath {
+    /// The name of the last attribute step, e.g. `role` in `users["a"].role`.
+    pub fn last_attribute(&self) -> Option<&str> {
+        self.0.iter().rev().find_map(|step| match step {
+            PathStep::Attribute(name) => Some(name.as_str()),
+            _ => None,
+        })
+    }
+
+    /// A map element, by key.
+    pub fn key(mut self, key: &str) -> Self {
+        self.0.push(PathStep::Key(key.to_owned()));
+        self
+    }
+
+    pub(crate) fn to_proto(&self) -> pb::AttributePath {
         use pb::attribute_path::{step::Selector, Step};
         let steps = self
             .0
@@ -105,10 +119,6 @@ impl Diagnostics {
         self.0.push(d);
     }
 
-    pub fn extend(&mut self, other: Diagnostics) {
-        self.0.extend(other.0);
-    }
-
     pub fn has_errors(&self) -> bool {
         self.0.iter().any(|d| d.severity == Severity::Error)
     }
@@ -119,6 +129,22 @@ impl Diagnostics {
 
     pub fn to_proto(&self) -> Vec<pb::Diagnostic> {
         self.0.iter().map(Diagnostic::to_proto).collect()
+    }
+
+    /// The attributes the diagnostics point at, in order (for tests).
+    #[cfg(test)]
+    pub(crate) fn paths(&self) -> Vec<AttributePath> {
+        self.0.iter().filter_map(|d| d.attribute.clone()).collect()
+    }
+
+    /// The first diagnostic, for places that report only one.
+    pub fn into_first(self) -> Diagnostic {
+        self.0.into_iter().next().unwrap_or_else(|| {
+            Diagnostic::error(
+                "Unexpected error",
+                "An operation failed without saying why. Please report it.",
+            )
+        })
     }
 }
 

@@ -1,12 +1,14 @@
 //! The protocol's data model, independent of any resource: values and their
-//! wire codecs, cty types and schemas, diagnostics, and typed object access.
+//! wire codecs, cty types and schemas, diagnostics, typed models, and the
+//! planning rules every resource obeys.
 
 pub mod diagnostics;
-pub mod object;
+pub mod model;
+pub mod plan;
 pub mod schema;
 pub mod value;
 
 pub use diagnostics::{AttributePath, Diagnostic, Diagnostics};
-pub use object::{Field, ObjectReader};
+pub use model::{Field, Model};
 pub use schema::{AttrType, Attribute, Mode, Schema};
 pub use value::{decode_dynamic, encode_dynamic, DecodeError, Number, Value};

@@ -64,12 +64,23 @@ pub enum Mode {
     OptionalComputed,
 }
 
+/// One attribute of a schema.
 #[derive(Clone, Debug)]
 pub struct Attribute {
     pub name: &'static str,
     pub ty: AttrType,
     pub mode: Mode,
     pub sensitive: bool,
+    /// Changing it replaces the object: Terraform plans a delete and a create.
+    pub requires_replace: bool,
+    /// Sent to Terraform as nested attributes rather than as a plain object
+    /// type, so that each element's computed attributes are planned on their
+    /// own. Needs `fields`.
+    pub nested: bool,
+    /// The attributes of an object-typed element (an object, or a
+    /// collection of objects), with their own modes and descriptions: what
+    /// `nested` sends, and what the docs describe.
+    pub fields: Vec<Attribute>,
     /// Markdown; sent to Terraform as such, and copied into `docs/`.
     pub description: String,
 }
@@ -81,6 +92,9 @@ impl Attribute {
             ty,
             mode,
             sensitive: false,
+            requires_replace: false,
+            nested: false,
+            fields: Vec::new(),
             description: description.to_owned(),
         }
     }
@@ -95,10 +109,20 @@ impl Attribute {
     }
 
     fn to_proto(&self) -> pb::schema::Attribute {
+        let (r#type, nested_type) = match self.nesting() {
+            Some(nesting) => (
+                Vec::new(),
+                Some(pb::schema::Object {
+                    attributes: self.fields.iter().map(Attribute::to_proto).collect(),
+                    nesting: nesting as i32,
+                }),
+            ),
+            None => (self.ty.to_json().to_string().into_bytes(), None),
+        };
         pb::schema::Attribute {
             name: self.name.to_owned(),
-            r#type: self.ty.to_json().to_string().into_bytes(),
-            nested_type: None,
+            r#type,
+            nested_type,
             description: self.description.clone(),
             required: self.mode == Mode::Required,
             optional: matches!(self.mode, Mode::Optional | Mode::OptionalComputed),
@@ -108,6 +132,20 @@ impl Attribute {
             deprecated: false,
             write_only: false,
         }
+    }
+
+    /// How a nested attribute's elements are arranged, from its type.
+    fn nesting(&self) -> Option<pb::schema::object::NestingMode> {
+        use pb::schema::object::NestingMode;
+        if !self.nested {
+            return None;
+        }
+        Some(match self.ty {
+            AttrType::List(_) => NestingMode::List,
+            AttrType::Set(_) => NestingMode::Set,
+            AttrType::Map(_) => NestingMode::Map,
+            _ => NestingMode::Single,
+        })
     }
 }
 
@@ -121,10 +159,6 @@ pub struct Schema {
 }
 
 impl Schema {
-    pub fn attribute(&self, name: &str) -> Option<&Attribute> {
-        self.attributes.iter().find(|a| a.name == name)
-    }
-
     pub fn to_proto(&self) -> pb::Schema {
         pb::Schema {
             version: self.version,

@@ -52,16 +52,6 @@ impl Number {
             Number::Decimal(s) => s.parse().ok(),
         }
     }
-
-    /// The number as an `f64`, possibly rounded.
-    pub fn as_f64(&self) -> Option<f64> {
-        match self {
-            Number::Int(i) => Some(*i as f64),
-            Number::UInt(u) => Some(*u as f64),
-            Number::Float(f) => Some(*f),
-            Number::Decimal(s) => s.parse().ok(),
-        }
-    }
 }
 
 impl Value {
@@ -75,16 +65,6 @@ impl Value {
 
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
-    }
-
-    /// True when this value or anything inside it is unknown.
-    pub fn contains_unknown(&self) -> bool {
-        match self {
-            Value::Unknown => true,
-            Value::List(items) => items.iter().any(Value::contains_unknown),
-            Value::Map(m) => m.values().any(Value::contains_unknown),
-            _ => false,
-        }
     }
 
     pub fn string(s: impl Into<String>) -> Value {
@@ -431,7 +411,6 @@ mod tests {
         // Inside an object.
         let obj = decode_msgpack(&[0x81, 0xa2, b'i', b'd', 0xd4, 0x00, 0x00]).unwrap();
         assert_eq!(obj.get("id"), Some(&Value::Unknown));
-        assert!(obj.contains_unknown());
     }
 
     #[test]

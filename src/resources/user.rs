@@ -12,18 +12,15 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::errors::{api_error, Action};
-use super::{Outcome, Resource};
-use crate::domo::{DomoClient, DomoError, User, UserFields};
-use crate::protocol::{
-    AttrType, Attribute, AttributePath, Diagnostic, Diagnostics, Field, Mode, ObjectReader, Schema,
-    Value,
+use crate::domo::{same_email, DomoClient, DomoError, User};
+use crate::framework::{Outcome, Resource};
+use crate::model;
+use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
+use crate::provider::errors::{api_error, Action, ObjectKind};
+use crate::provider::models::UserProfile;
+use crate::provider::rules::{
+    check_email, check_not_blank, check_role, looks_like_email, parse_id,
 };
-
-pub const TYPE_NAME: &str = "domo_user";
-/// Domo's roles, spelled exactly as its API requires.
-pub const ROLES: [&str; 3] = ["Admin", "Privileged", "Participant"];
-const SCHEMA_VERSION: i64 = 0;
 
 /// For this long after we create a user, a 404 is taken for Domo's
 /// replication lag rather than a deletion...
@@ -31,129 +28,38 @@ const FRESH_USER_WINDOW: Duration = Duration::from_secs(120);
 /// ...and retried for at most this long.
 const NOT_FOUND_RETRY_BUDGET: Duration = Duration::from_secs(15);
 
-pub struct UserResource;
-
-/// The resource's attributes, typed.
-#[derive(Clone, Debug, Default, PartialEq)]
-struct UserModel {
-    id: Field<String>,
-    name: Field<String>,
-    email: Field<String>,
-    role: Field<String>,
-    title: Field<String>,
-    alternate_email: Field<String>,
-    phone: Field<String>,
-    location: Field<String>,
-    timezone: Field<String>,
-    locale: Field<String>,
-    employee_number: Field<String>,
-    send_invite: Field<bool>,
-    created_at: Field<String>,
-    updated_at: Field<String>,
-    image_url: Field<String>,
-}
-
-fn schema() -> Schema {
-    use AttrType::{Bool, String};
-    use Mode::{Computed, Optional, OptionalComputed, Required};
-    let attr = Attribute::new;
-    Schema {
-        version: SCHEMA_VERSION,
-        description: "A user account in a Domo instance. Deleting it deletes the user in Domo, which cannot be undone.".into(),
-        attributes: vec![
-            attr("id", String, Computed, "Domo's numeric id of the user, as a string."),
-            attr("name", String, Required, "The user's display name."),
-            attr("email", String, Required, "Primary email address, unique within the Domo instance. Compared case-insensitively: a difference only in letter case is not a change."),
-            attr("role", String, Required, "The user's role: `Admin`, `Privileged` or `Participant`, spelled exactly so."),
-            attr("title", String, Optional, "Job title."),
-            attr("alternate_email", String, Optional, "A secondary email address."),
-            attr("phone", String, Optional, "Phone number."),
-            attr("location", String, Optional, "Where the user works, free text."),
-            attr("timezone", String, Optional, "Time zone, such as `America/Denver`. Domo accepts it but never returns it, so changes made outside Terraform cannot be detected."),
-            attr("locale", String, Optional, "Locale, such as `en-US`. Domo accepts it but never returns it, so changes made outside Terraform cannot be detected."),
-            attr("employee_number", String, Optional, "Employee number, kept as a string."),
-            attr("send_invite", Bool, OptionalComputed, "Whether Domo emails the user an invitation when the account is created. Used only at creation: changing it later never calls Domo. Defaults to `false`."),
-            attr("created_at", String, Computed, "When the user was created in Domo (ISO-8601, UTC)."),
-            attr("updated_at", String, Computed, "When the user was last changed in Domo (ISO-8601, UTC)."),
-            attr("image_url", String, Computed, "URL of the user's avatar image."),
-        ],
+model! {
+    /// A `domo_user` as Terraform holds it.
+    pub struct UserModel {
+        /// Domo's numeric id of the user, as a string.
+        id: Field<String> [computed],
+        profile: UserProfile [],
+        /// Primary email address, unique within the Domo instance. Compared
+        /// case-insensitively: a difference only in letter case is not a
+        /// change.
+        email: Field<String> [required],
+        /// Time zone, such as `America/Denver`. Domo accepts it but never
+        /// returns it, so changes made outside Terraform cannot be detected.
+        timezone: Field<String> [optional],
+        /// Locale, such as `en-US`. Domo accepts it but never returns it, so
+        /// changes made outside Terraform cannot be detected.
+        locale: Field<String> [optional],
+        /// Whether Domo emails the user an invitation when the account is
+        /// created. Used only at creation: changing it later never calls
+        /// Domo. Defaults to `false`.
+        send_invite: Field<bool> [optional, computed],
+        /// When the user was created in Domo (ISO-8601, UTC).
+        created_at: Field<String> [computed],
+        /// When the user was last changed in Domo (ISO-8601, UTC).
+        updated_at: Field<String> [computed],
+        /// URL of the user's avatar image.
+        image_url: Field<String> [computed],
     }
 }
 
 impl UserModel {
-    fn read(value: &Value) -> Result<Option<Self>, Diagnostics> {
-        let Some(r) = ObjectReader::new(value)? else {
-            return Ok(None);
-        };
-        Ok(Some(UserModel {
-            id: r.field("id")?,
-            name: r.field("name")?,
-            email: r.field("email")?,
-            role: r.field("role")?,
-            title: r.field("title")?,
-            alternate_email: r.field("alternate_email")?,
-            phone: r.field("phone")?,
-            location: r.field("location")?,
-            timezone: r.field("timezone")?,
-            locale: r.field("locale")?,
-            employee_number: r.field("employee_number")?,
-            send_invite: r.field("send_invite")?,
-            created_at: r.field("created_at")?,
-            updated_at: r.field("updated_at")?,
-            image_url: r.field("image_url")?,
-        }))
-    }
-
-    fn to_value(&self) -> Value {
-        Value::object([
-            ("id", self.id.to_value()),
-            ("name", self.name.to_value()),
-            ("email", self.email.to_value()),
-            ("role", self.role.to_value()),
-            ("title", self.title.to_value()),
-            ("alternate_email", self.alternate_email.to_value()),
-            ("phone", self.phone.to_value()),
-            ("location", self.location.to_value()),
-            ("timezone", self.timezone.to_value()),
-            ("locale", self.locale.to_value()),
-            ("employee_number", self.employee_number.to_value()),
-            ("send_invite", self.send_invite.to_value()),
-            ("created_at", self.created_at.to_value()),
-            ("updated_at", self.updated_at.to_value()),
-            ("image_url", self.image_url.to_value()),
-        ])
-    }
-
-    /// The user as Domo's API takes it. Every value is known at apply time.
-    fn to_fields(&self) -> Result<UserFields, Diagnostics> {
-        let required = |f: &Field<String>, name: &str| {
-            f.known().cloned().ok_or_else(|| {
-                Diagnostics::from(
-                    Diagnostic::error(
-                        format!("{name} is not known"),
-                        "Terraform sent an unknown value at apply time; this is a bug, please report it.",
-                    )
-                    .at(AttributePath::root(name)),
-                )
-            })
-        };
-        let optional = |f: &Field<String>| f.known().cloned();
-        Ok(UserFields {
-            name: required(&self.name, "name")?,
-            email: required(&self.email, "email")?,
-            role: required(&self.role, "role")?,
-            title: optional(&self.title),
-            alternate_email: optional(&self.alternate_email),
-            phone: optional(&self.phone),
-            location: optional(&self.location),
-            timezone: optional(&self.timezone),
-            locale: optional(&self.locale),
-            employee_number: optional(&self.employee_number),
-        })
-    }
-
     fn id(&self) -> Result<u64, Diagnostics> {
-        self.id.as_deref().and_then(|s| s.parse().ok()).ok_or_else(|| {
+        self.id.as_deref().and_then(parse_id).ok_or_else(|| {
             Diagnostic::error(
                 "Invalid user id in state",
                 format!("Expected Domo's numeric user id, found {:?}. Remove the resource from state and import it again.", self.id),
@@ -176,135 +82,34 @@ impl UserModel {
     /// State after reading `user` from Domo, given what state held before.
     fn refreshed(&self, user: &User) -> Self {
         let email = match self.email.known() {
-            Some(ours) if ours.eq_ignore_ascii_case(&user.email) => ours.clone(),
+            Some(ours) if same_email(ours, &user.email) => ours.clone(),
             _ => user.email.clone(),
-        };
-        // Domo drops empty strings; keep a configured "" so it is no drift.
-        let profile = |ours: &Field<String>, theirs: &Option<String>| match (ours, theirs) {
-            (Field::Known(s), None) if s.is_empty() => Field::Known(String::new()),
-            _ => Field::from_option(theirs.clone()),
         };
         UserModel {
             id: Field::Known(user.id.to_string()),
-            name: Field::Known(user.name.clone()),
             email: Field::Known(email),
-            role: Field::Known(user.role.clone()),
-            title: profile(&self.title, &user.title),
-            alternate_email: profile(&self.alternate_email, &user.alternate_email),
-            phone: profile(&self.phone, &user.phone),
-            location: profile(&self.location, &user.location),
-            employee_number: match (self.employee_number.known(), &user.employee_number) {
-                // Domo sends employee numbers as JSON numbers: "0042" comes
-                // back as 42, which is the same number, not drift.
-                (Some(ours), Some(theirs)) if same_number(ours, theirs) => {
-                    self.employee_number.clone()
-                }
-                _ => profile(&self.employee_number, &user.employee_number),
-            },
+            profile: self.profile.refreshed(user),
             timezone: self.timezone.clone(),
             locale: self.locale.clone(),
-            send_invite: match self.send_invite {
-                Field::Known(b) => Field::Known(b),
-                _ => Field::Known(false),
-            },
+            send_invite: Field::Known(self.send_invite.known().copied().unwrap_or(false)),
             created_at: Field::from_option(user.created_at.clone()),
             updated_at: Field::from_option(user.updated_at.clone()),
             image_url: Field::from_option(user.image_url.clone()),
         }
     }
 
-    /// Whether going from `self` to `planned` changes anything in Domo.
+    /// Whether going from `self` to `planned` changes anything in Domo. A
+    /// value not known yet counts as a change.
     fn differs_in_domo(&self, planned: &UserModel) -> bool {
-        let same =
-            |a: &Field<String>, b: &Field<String>| !a.is_unknown() && !b.is_unknown() && a == b;
-        let same_email = match (self.email.known(), planned.email.known()) {
-            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        let same_address = match (self.email.known(), planned.email.known()) {
+            (Some(a), Some(b)) => same_email(a, b),
             _ => false,
         };
-        !(same_email
-            && same(&self.name, &planned.name)
-            && same(&self.role, &planned.role)
-            && same(&self.title, &planned.title)
-            && same(&self.alternate_email, &planned.alternate_email)
-            && same(&self.phone, &planned.phone)
-            && same(&self.location, &planned.location)
-            && same(&self.timezone, &planned.timezone)
-            && same(&self.locale, &planned.locale)
-            && same(&self.employee_number, &planned.employee_number))
+        !(same_address
+            && self.profile == planned.profile
+            && self.timezone == planned.timezone
+            && self.locale == planned.locale)
     }
-}
-
-/// Whether two strings spell the same whole number ("0042" and "42").
-fn same_number(a: &str, b: &str) -> bool {
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
-    digits(a) && digits(b) && a.trim_start_matches('0') == b.trim_start_matches('0')
-}
-
-/// A deliberately loose check: one `@`, something before it, a dotted
-/// domain after it, no spaces. Domo has the final word.
-pub fn looks_like_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && !domain.contains('@')
-        && !s.contains(char::is_whitespace)
-        && domain.contains('.')
-        && domain.split('.').all(|label| !label.is_empty())
-}
-
-/// The diagnostic for a role Domo would refuse, pointing at `attribute`.
-pub fn invalid_role(role: &str, attribute: &str) -> Option<Diagnostic> {
-    if ROLES.contains(&role) {
-        return None;
-    }
-    let hint = ROLES
-        .iter()
-        .find(|r| r.eq_ignore_ascii_case(role))
-        .map(|r| format!(" Did you mean \"{r}\"? Roles are case-sensitive."))
-        .unwrap_or_default();
-    Some(
-        Diagnostic::error(
-            "Invalid Domo role",
-            format!(
-                "\"{role}\" is not a Domo role. Use one of: {}.{hint}",
-                ROLES.join(", ")
-            ),
-        )
-        .at(AttributePath::root(attribute)),
-    )
-}
-
-fn validate_config(m: &UserModel) -> Diagnostics {
-    let mut diags = Diagnostics::default();
-    if let Some(d) = m.role.known().and_then(|r| invalid_role(r, "role")) {
-        diags.push(d);
-    }
-    for (name, field) in [("email", &m.email), ("alternate_email", &m.alternate_email)] {
-        if let Some(addr) = field.known() {
-            if !looks_like_email(addr) {
-                diags.push(
-                    Diagnostic::error(
-                        "Invalid email address",
-                        format!("{name} = \"{addr}\" does not look like an email address (expected something like jane.doe@example.com)."),
-                    )
-                    .at(AttributePath::root(name)),
-                );
-            }
-        }
-    }
-    if let Some(name) = m.name.known() {
-        if name.trim().is_empty() {
-            diags.push(
-                Diagnostic::error(
-                    "Empty user name",
-                    "name must contain at least one visible character.",
-                )
-                .at(AttributePath::root("name")),
-            );
-        }
-    }
-    diags
 }
 
 /// Private state kept with each user: when this provider created it, so a
@@ -386,7 +191,7 @@ fn parse_import_id(raw: &str) -> Result<ImportId, Diagnostic> {
         if looks_like_email(email.trim()) {
             return Ok(ImportId::Email(email.trim().to_owned()));
         }
-    } else if let Ok(id) = raw.parse() {
+    } else if let Some(id) = parse_id(raw) {
         return Ok(ImportId::Id(id));
     }
     Err(Diagnostic::error(
@@ -395,280 +200,193 @@ fn parse_import_id(raw: &str) -> Result<ImportId, Diagnostic> {
     ))
 }
 
+pub struct UserResource;
+
 #[tonic::async_trait]
 impl Resource for UserResource {
-    fn type_name(&self) -> &'static str {
-        TYPE_NAME
+    type Model = UserModel;
+    const TYPE_NAME: &'static str = "domo_user";
+    const DESCRIPTION: &'static str = "A user account in a Domo instance. Deleting it deletes the user in Domo, which cannot be undone.";
+
+    fn validate(&self, config: &UserModel) -> Diagnostics {
+        let profile = &config.profile;
+        let checks = [
+            check_role(&profile.role, AttributePath::root("role")),
+            check_email(&config.email, AttributePath::root("email")),
+            check_email(
+                &profile.alternate_email,
+                AttributePath::root("alternate_email"),
+            ),
+            check_not_blank(&profile.name, AttributePath::root("name")),
+        ];
+        Diagnostics(checks.into_iter().flatten().collect())
     }
 
-    fn schema(&self) -> Schema {
-        schema()
-    }
-
-    fn validate(&self, config: &Value) -> Diagnostics {
-        match UserModel::read(config) {
-            Ok(Some(m)) => validate_config(&m),
-            Ok(None) => Diagnostics::default(),
-            Err(d) => d,
-        }
-    }
-
-    fn plan(&self, prior: &Value, proposed: &Value, _config: &Value) -> Result<Value, Diagnostics> {
-        let Some(mut planned) = UserModel::read(proposed)? else {
-            return Ok(Value::Null); // destroy
-        };
-        if planned.send_invite.is_null() {
+    fn modify_plan(
+        &self,
+        prior: Option<&UserModel>,
+        planned: &mut UserModel,
+        _config: &UserModel,
+    ) -> Diagnostics {
+        if !matches!(planned.send_invite, Field::Known(_)) {
             planned.send_invite = Field::Known(false);
         }
-        match UserModel::read(prior)? {
-            None => {
-                planned.id = Field::Unknown;
-                planned.created_at = Field::Unknown;
-                planned.updated_at = Field::Unknown;
-                planned.image_url = Field::Unknown;
-            }
-            // Terraform proposes the prior computed values; only the update
-            // time changes, and only when Domo will be called.
-            Some(prior) if prior.differs_in_domo(&planned) => planned.updated_at = Field::Unknown,
-            Some(_) => {}
+        // Terraform proposes the prior computed values; only the update
+        // time changes, and only when Domo will be called.
+        if prior.is_some_and(|prior| prior.differs_in_domo(planned)) {
+            planned.updated_at = Field::Unknown;
         }
-        Ok(planned.to_value())
+        Diagnostics::default()
     }
 
-    async fn apply(
+    async fn create(
         &self,
         client: &DomoClient,
-        prior: &Value,
-        planned: &Value,
-        private: &[u8],
-    ) -> Outcome {
-        let models = UserModel::read(prior).and_then(|p| Ok((p, UserModel::read(planned)?)));
-        match models {
-            Err(diagnostics) => Outcome {
-                state: prior.clone(),
-                diagnostics,
-                ..Outcome::default()
-            },
-            Ok((None, None)) => Outcome::default(),
-            Ok((None, Some(new))) => create(client, new).await,
-            Ok((Some(old), None)) => delete(client, old, prior).await,
-            Ok((Some(old), Some(new))) => update(client, old, new, prior, private).await,
+        planned: UserModel,
+    ) -> Result<Outcome<UserModel>, Diagnostics> {
+        let fields = planned
+            .profile
+            .fields(&planned.email, &planned.timezone, &planned.locale)?;
+        let send_invite = planned.send_invite.known().copied().unwrap_or(false);
+        match client.create_user(&fields, send_invite).await {
+            Ok(user) => Ok(Outcome::new(planned.applied(&user))
+                .with_private(private_for_new_user(SystemTime::now()))),
+            Err(e) if e.is_conflict() => {
+                let existing = client
+                    .find_user_by_email(&fields.email)
+                    .await
+                    .ok()
+                    .flatten();
+                Err(duplicate_email(&fields.email, existing.map(|u| u.id), &e).into())
+            }
+            Err(e) => Err(api_error(Action::Create, ObjectKind::User, &e).into()),
         }
     }
 
-    async fn read(&self, client: &DomoClient, state: &Value, private: &[u8]) -> Outcome {
-        let current = match UserModel::read(state) {
-            Ok(Some(m)) => m,
-            Ok(None) => return Outcome::default(),
-            Err(diagnostics) => {
-                return Outcome {
-                    state: state.clone(),
-                    diagnostics,
-                    ..Outcome::default()
-                }
-            }
-        };
-        let keep = |diagnostics: Diagnostics| Outcome {
-            state: state.clone(),
-            private: private.to_vec(),
-            diagnostics,
-        };
-        let id = match current.id() {
-            Ok(id) => id,
-            Err(d) => return keep(d),
-        };
+    async fn read(
+        &self,
+        client: &DomoClient,
+        current: UserModel,
+        private: &[u8],
+    ) -> Result<Outcome<UserModel>, Diagnostics> {
+        let id = current.id()?;
         let fresh = created_recently(private, SystemTime::now());
         match get_user_tolerating_lag(client, id, fresh).await {
-            Ok(Some(user)) => Outcome {
-                state: current.refreshed(&user).to_value(),
-                private: private.to_vec(),
-                diagnostics: Diagnostics::default(),
-            },
-            Ok(None) => Outcome {
-                state: Value::Null,
-                private: Vec::new(),
-                diagnostics: Diagnostic::warning(
-                    "Domo user no longer exists",
-                    format!(
-                        "Domo user {id} ({}) was not found or has been deleted in Domo. It was removed from Terraform state; the next plan will create it again.",
-                        current.email.as_deref().unwrap_or("unknown email")
-                    ),
-                )
-                .into(),
-            },
-            Err(e) => keep(api_error(Action::Read, &e).into()),
+            Ok(Some(user)) => Ok(Outcome::new(current.refreshed(&user))),
+            Ok(None) => Ok(Outcome::gone().with_diagnostic(Diagnostic::warning(
+                "Domo user no longer exists",
+                format!(
+                    "Domo user {id} ({}) was not found or has been deleted in Domo. It was removed from Terraform state; the next plan will create it again.",
+                    current.email.as_deref().unwrap_or("unknown email")
+                ),
+            ))),
+            Err(e) => Err(api_error(Action::Read, ObjectKind::User, &e).into()),
         }
     }
 
-    async fn import(&self, client: &DomoClient, raw_id: &str) -> Outcome {
-        let fail = |d: Diagnostic| Outcome {
-            diagnostics: d.into(),
-            ..Outcome::default()
-        };
-        let (found, what) = match parse_import_id(raw_id) {
-            Err(d) => return fail(d),
-            Ok(ImportId::Id(id)) => (client.get_user(id).await, format!("id {id}")),
-            Ok(ImportId::Email(email)) => (
+    async fn update(
+        &self,
+        client: &DomoClient,
+        prior: UserModel,
+        planned: UserModel,
+        _private: &[u8],
+    ) -> Result<Outcome<UserModel>, Diagnostics> {
+        if !prior.differs_in_domo(&planned) {
+            // Only Terraform-side values changed (send_invite, email case).
+            return Ok(Outcome::new(planned));
+        }
+        let id = prior.id()?;
+        let fields = planned
+            .profile
+            .fields(&planned.email, &planned.timezone, &planned.locale)?;
+        match client.update_user(id, &fields).await {
+            Ok(user) => Ok(Outcome::new(planned.applied(&user))),
+            Err(e) if e.is_not_found() => Ok(Outcome::gone().with_diagnostic(Diagnostic::error(
+                "Domo user no longer exists",
+                format!("Domo user {id} was deleted outside Terraform while this update was planned. It has been removed from state; run terraform apply again to create it."),
+            ))),
+            Err(e) if e.is_conflict() => {
+                let existing = client
+                    .find_user_by_email(&fields.email)
+                    .await
+                    .ok()
+                    .flatten()
+                    .filter(|u| u.id != id);
+                let who = existing.map(|u| format!(" (id {})", u.id)).unwrap_or_default();
+                Err(Diagnostic::error(
+                    "Email already used by another Domo user",
+                    format!("Cannot change the email of Domo user {id} to {}: another user{who} already has it. Domo said: {e}", fields.email),
+                )
+                .at(AttributePath::root("email"))
+                .into())
+            }
+            Err(e) => Err(api_error(Action::Update, ObjectKind::User, &e).into()),
+        }
+    }
+
+    async fn delete(
+        &self,
+        client: &DomoClient,
+        prior: UserModel,
+    ) -> Result<Outcome<UserModel>, Diagnostics> {
+        let id = prior.id()?;
+        client
+            .delete_user(id)
+            .await
+            .map(|()| Outcome::gone())
+            .map_err(|e| api_error(Action::Delete, ObjectKind::User, &e).into())
+    }
+
+    async fn import(
+        &self,
+        client: &DomoClient,
+        raw_id: &str,
+    ) -> Result<Outcome<UserModel>, Diagnostics> {
+        let (found, what) = match parse_import_id(raw_id)? {
+            ImportId::Id(id) => (client.get_user(id).await, format!("id {id}")),
+            ImportId::Email(email) => (
                 client.find_user_by_email(&email).await,
                 format!("email {email}"),
             ),
         };
         match found {
-            Ok(Some(user)) => Outcome {
-                state: UserModel::default().refreshed(&user).to_value(),
-                ..Outcome::default()
-            },
-            Ok(None) => fail(Diagnostic::error(
+            Ok(Some(user)) => Ok(Outcome::new(UserModel::default().refreshed(&user))),
+            Ok(None) => Err(Diagnostic::error(
                 "Cannot import: no such Domo user",
                 format!("No Domo user with {what} exists (or it has been deleted). Check the id with the Domo admin UI or the domo_users data source."),
-            )),
-            Err(e) => fail(api_error(Action::Import, &e)),
-        }
-    }
-
-    fn upgrade(&self, version: i64, raw: &Value) -> Result<Value, Diagnostics> {
-        if version > SCHEMA_VERSION {
-            return Err(Diagnostic::error(
-                "State from a newer provider",
-                format!("This domo_user state has schema version {version}, written by a newer terraform-provider-domo. Upgrade the provider to use this state."),
             )
-            .into());
+            .into()),
+            Err(e) => Err(api_error(Action::Import, ObjectKind::User, &e).into()),
         }
-        // Version 0 is current; reading and re-writing it drops attributes
-        // we no longer know and adds new ones as null.
-        let mut model = UserModel::read(raw)?.ok_or_else(|| {
-            Diagnostics::from(Diagnostic::error(
-                "Empty state",
-                "The stored domo_user state is empty.",
-            ))
-        })?;
-        if model.send_invite.is_null() {
-            model.send_invite = Field::Known(false);
-        }
-        Ok(model.to_value())
     }
-}
 
-async fn create(client: &DomoClient, planned: UserModel) -> Outcome {
-    let fields = match planned.to_fields() {
-        Ok(f) => f,
-        Err(diagnostics) => {
-            return Outcome {
-                diagnostics,
-                ..Outcome::default()
-            }
+    fn upgrade(&self, _version: i64, mut state: UserModel) -> Result<UserModel, Diagnostics> {
+        if state.send_invite.is_null() {
+            state.send_invite = Field::Known(false);
         }
-    };
-    let send_invite = planned.send_invite.known().copied().unwrap_or(false);
-    match client.create_user(&fields, send_invite).await {
-        Ok(user) => Outcome {
-            state: planned.applied(&user).to_value(),
-            private: private_for_new_user(SystemTime::now()),
-            diagnostics: Diagnostics::default(),
-        },
-        Err(e) if e.is_conflict() => {
-            let existing = client
-                .find_user_by_email(&fields.email)
-                .await
-                .ok()
-                .flatten();
-            Outcome {
-                diagnostics: duplicate_email(&fields.email, existing.map(|u| u.id), &e).into(),
-                ..Outcome::default()
-            }
-        }
-        Err(e) => Outcome {
-            diagnostics: api_error(Action::Create, &e).into(),
-            ..Outcome::default()
-        },
-    }
-}
-
-async fn update(
-    client: &DomoClient,
-    old: UserModel,
-    new: UserModel,
-    prior: &Value,
-    private: &[u8],
-) -> Outcome {
-    let unchanged = |diagnostics: Diagnostics| Outcome {
-        state: prior.clone(),
-        private: private.to_vec(),
-        diagnostics,
-    };
-    if !old.differs_in_domo(&new) {
-        // Only Terraform-side values changed (send_invite, email case).
-        return Outcome {
-            state: new.to_value(),
-            private: private.to_vec(),
-            ..Outcome::default()
-        };
-    }
-    let (id, fields) = match (old.id(), new.to_fields()) {
-        (Ok(id), Ok(fields)) => (id, fields),
-        (Err(d), _) | (_, Err(d)) => return unchanged(d),
-    };
-    match client.update_user(id, &fields).await {
-        Ok(user) => Outcome {
-            state: new.applied(&user).to_value(),
-            private: private.to_vec(),
-            diagnostics: Diagnostics::default(),
-        },
-        Err(e) if e.is_not_found() => Outcome {
-            state: Value::Null,
-            private: Vec::new(),
-            diagnostics: Diagnostic::error(
-                "Domo user no longer exists",
-                format!("Domo user {id} was deleted outside Terraform while this update was planned. It has been removed from state; run terraform apply again to create it."),
-            )
-            .into(),
-        },
-        Err(e) if e.is_conflict() => {
-            let existing = client.find_user_by_email(&fields.email).await.ok().flatten().filter(|u| u.id != id);
-            let who = existing.map(|u| format!(" (id {})", u.id)).unwrap_or_default();
-            unchanged(
-                Diagnostic::error(
-                    "Email already used by another Domo user",
-                    format!("Cannot change the email of Domo user {id} to {}: another user{who} already has it. Domo said: {e}", fields.email),
-                )
-                .at(AttributePath::root("email"))
-                .into(),
-            )
-        }
-        Err(e) => unchanged(api_error(Action::Update, &e).into()),
-    }
-}
-
-async fn delete(client: &DomoClient, old: UserModel, prior: &Value) -> Outcome {
-    let id = match old.id() {
-        Ok(id) => id,
-        Err(diagnostics) => {
-            return Outcome {
-                state: prior.clone(),
-                diagnostics,
-                ..Outcome::default()
-            }
-        }
-    };
-    match client.delete_user(id).await {
-        Ok(()) => Outcome::default(),
-        Err(e) => Outcome {
-            state: prior.clone(),
-            diagnostics: api_error(Action::Delete, &e).into(),
-            ..Outcome::default()
-        },
+        Ok(state)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::framework::{register, AnyResource};
+    use crate::protocol::{Model, Value};
+    use crate::provider::models::tests::sample_user;
+
+    fn resource() -> Box<dyn AnyResource> {
+        register(UserResource)
+    }
 
     fn config(pairs: &[(&str, Value)]) -> Value {
         let mut m = UserModel {
-            name: Field::Known("Ada Lovelace".into()),
             email: Field::Known("Ada@Example.com".into()),
-            role: Field::Known("Admin".into()),
+            profile: UserProfile {
+                name: Field::Known("Ada Lovelace".into()),
+                role: Field::Known("Admin".into()),
+                ..UserProfile::default()
+            },
             ..UserModel::default()
         }
         .to_value();
@@ -682,24 +400,21 @@ mod tests {
 
     fn user() -> User {
         User {
-            id: 42,
             name: "Ada Lovelace".into(),
-            email: "ada@example.com".into(),
-            role: "Admin".into(),
             title: None,
-            alternate_email: None,
-            phone: None,
-            location: None,
             employee_number: Some("7".into()),
-            created_at: Some("2026-01-01T00:00:00Z".into()),
-            updated_at: Some("2026-01-02T00:00:00Z".into()),
             image_url: Some("https://x/a.png".into()),
+            ..sample_user(42, "ada@example.com", "Admin")
         }
+    }
+
+    fn model(value: &Value) -> UserModel {
+        UserModel::from_value(value).unwrap().unwrap()
     }
 
     #[test]
     fn role_and_email_validation_points_at_attributes() {
-        let r = UserResource;
+        let r = resource();
         let d = r.validate(&config(&[("role", Value::string("admin"))]));
         assert_eq!(d.0.len(), 1);
         assert_eq!(d.0[0].attribute, Some(AttributePath::root("role")));
@@ -709,9 +424,8 @@ mod tests {
             ("email", Value::string("not-an-email")),
             ("alternate_email", Value::string("a@b")),
         ]));
-        let paths: Vec<_> = d.0.iter().filter_map(|d| d.attribute.clone()).collect();
         assert_eq!(
-            paths,
+            d.paths(),
             vec![
                 AttributePath::root("email"),
                 AttributePath::root("alternate_email")
@@ -728,31 +442,12 @@ mod tests {
     }
 
     #[test]
-    fn email_shapes() {
-        for ok in ["a@b.co", "first.last+tag@sub.example.com"] {
-            assert!(looks_like_email(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "a",
-            "@b.com",
-            "a@",
-            "a@b",
-            "a@@b.com",
-            "a b@c.com",
-            "a@b..com",
-            "a@.com",
-        ] {
-            assert!(!looks_like_email(bad), "{bad}");
-        }
-    }
-
-    #[test]
     fn create_plans_computed_values_unknown_and_defaults_send_invite() {
-        let planned = UserResource
+        let planned = resource()
             .plan(&Value::Null, &config(&[]), &config(&[]))
             .unwrap();
-        let m = UserModel::read(&planned).unwrap().unwrap();
+        assert!(planned.requires_replace.is_empty());
+        let m = model(&planned.state);
         assert!(
             m.id.is_unknown()
                 && m.created_at.is_unknown()
@@ -769,19 +464,24 @@ mod tests {
         let mut proposed = state.clone();
         proposed.send_invite = Field::Known(true);
         proposed.email = Field::Known("ADA@example.com".into());
-        let planned = UserResource
-            .plan(&state.to_value(), &proposed.to_value(), &Value::Null)
+        let planned = resource()
+            .plan(
+                &state.to_value(),
+                &proposed.to_value(),
+                &proposed.to_value(),
+            )
             .unwrap();
-        assert_eq!(
-            UserModel::read(&planned).unwrap().unwrap().updated_at,
-            state.updated_at
-        );
+        assert_eq!(model(&planned.state).updated_at, state.updated_at);
 
-        proposed.title = Field::Known("Countess".into());
-        let planned = UserResource
-            .plan(&state.to_value(), &proposed.to_value(), &Value::Null)
+        proposed.profile.title = Field::Known("Countess".into());
+        let planned = resource()
+            .plan(
+                &state.to_value(),
+                &proposed.to_value(),
+                &proposed.to_value(),
+            )
             .unwrap();
-        let m = UserModel::read(&planned).unwrap().unwrap();
+        let m = model(&planned.state);
         assert!(m.updated_at.is_unknown());
         assert_eq!(m.created_at, state.created_at);
         assert_eq!(m.id, state.id);
@@ -789,26 +489,26 @@ mod tests {
 
     #[test]
     fn refresh_keeps_configured_email_spelling_timezone_and_locale() {
-        let mut ours = UserModel::read(&config(&[])).unwrap().unwrap();
+        let mut ours = model(&config(&[]));
         ours.timezone = Field::Known("Europe/London".into());
         ours.locale = Field::Known("en-GB".into());
-        ours.title = Field::Known(String::new());
+        ours.profile.title = Field::Known(String::new());
         let r = ours.refreshed(&user());
         assert_eq!(r.email.as_deref(), Some("Ada@Example.com"));
         assert_eq!(r.timezone.as_deref(), Some("Europe/London"));
         assert_eq!(r.locale.as_deref(), Some("en-GB"));
-        assert_eq!(r.title.as_deref(), Some(""));
+        assert_eq!(r.profile.title.as_deref(), Some(""));
         assert_eq!(r.id.as_deref(), Some("42"));
         assert_eq!(r.send_invite, Field::Known(false));
         // Domo's numeric employee numbers lose leading zeros: not drift.
-        ours.employee_number = Field::Known("007".into());
+        ours.profile.employee_number = Field::Known("007".into());
         assert_eq!(
-            ours.refreshed(&user()).employee_number.as_deref(),
+            ours.refreshed(&user()).profile.employee_number.as_deref(),
             Some("007")
         );
-        ours.employee_number = Field::Known("8".into());
+        ours.profile.employee_number = Field::Known("8".into());
         assert_eq!(
-            ours.refreshed(&user()).employee_number.as_deref(),
+            ours.refreshed(&user()).profile.employee_number.as_deref(),
             Some("7")
         );
         // A real change of address is drift.
@@ -836,13 +536,13 @@ mod tests {
             br#"{"id":"42","name":"Ada","email":"a@b.com","role":"Admin","send_invite":null,"obsolete":"x","created_at":"t"}"#,
         )
         .unwrap();
-        let up = UserResource.upgrade(0, &raw).unwrap();
-        let m = UserModel::read(&up).unwrap().unwrap();
+        let up = resource().upgrade(0, &raw).unwrap();
+        let m = model(&up);
         assert_eq!(m.id.as_deref(), Some("42"));
         assert_eq!(m.send_invite, Field::Known(false));
         assert!(up.get("obsolete").is_none());
         assert_eq!(up.get("title"), Some(&Value::Null));
-        assert!(UserResource.upgrade(1, &raw).is_err());
+        assert!(resource().upgrade(1, &raw).is_err());
     }
 
     #[test]
@@ -856,16 +556,5 @@ mod tests {
         ));
         assert!(!created_recently(b"", now));
         assert!(!created_recently(b"garbage", now));
-    }
-
-    #[test]
-    fn every_attribute_is_described() {
-        for a in schema().attributes {
-            assert!(
-                !a.description.trim().is_empty(),
-                "{} lacks a description",
-                a.name
-            );
-        }
     }
 }

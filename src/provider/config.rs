@@ -1,17 +1,16 @@
 //! The `provider "domo"` block: its schema, validation, and turning a
-//! configuration (with environment variable fallbacks) into Domo client
-//! settings.
+//! configuration (with environment variable fallbacks) into a Domo client.
+//! Defaults and the rules a setting must obey are the client's own
+//! ([`ClientConfig`]); this module reads the settings and points each
+//! problem at its attribute.
 
 use std::time::Duration;
 
-use crate::domo::ClientConfig;
+use crate::domo::{ClientConfig, DomoClient};
+use crate::protocol::model::ObjectReader;
 use crate::protocol::{
-    AttrType, Attribute, AttributePath, Diagnostic, Diagnostics, Field, Mode, ObjectReader, Schema,
-    Value,
+    AttrType, Attribute, AttributePath, Diagnostic, Diagnostics, Field, Mode, Schema, Value,
 };
-
-pub const DEFAULT_API_HOST: &str = "https://api.domo.com";
-pub const DEFAULT_SCOPE: &str = "user";
 
 /// One provider setting and the environment variable it falls back to.
 struct Setting {
@@ -106,7 +105,7 @@ pub fn schema() -> Schema {
 
 /// The outcome of configuring the provider.
 pub enum Configured {
-    Ready(ClientConfig),
+    Ready(DomoClient),
     /// Some setting depends on a value not known until apply; Terraform will
     /// configure us again once it is.
     Deferred,
@@ -209,20 +208,38 @@ pub fn validate(config: &Value) -> Diagnostics {
     }
 }
 
-/// Builds the Domo client settings from the provider block and environment.
+/// Builds the Domo client from the provider block and environment.
 pub fn configure(
     config: &Value,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Configured, Diagnostics> {
-    resolve(config, env, true)
+    match resolve(config, env, true)? {
+        Resolved::Deferred => Ok(Configured::Deferred),
+        Resolved::Ready(settings) => {
+            DomoClient::new(settings)
+                .map(Configured::Ready)
+                .map_err(|e| {
+                    Diagnostic::error("Invalid Domo provider configuration", e.to_string()).into()
+                })
+        }
+    }
+}
+
+/// Settings read and checked, before the client is built.
+enum Resolved {
+    Ready(ClientConfig),
+    Deferred,
 }
 
 fn resolve(
     config: &Value,
     env: &dyn Fn(&str) -> Option<String>,
     require_credentials: bool,
-) -> Result<Configured, Diagnostics> {
-    let reader = ObjectReader::new(config).map_err(Diagnostics::from)?;
+) -> Result<Resolved, Diagnostics> {
+    if matches!(config, Value::Unknown) {
+        return Ok(Resolved::Deferred);
+    }
+    let reader = ObjectReader::at(config, AttributePath::default()).map_err(Diagnostics::from)?;
     let r = Resolver {
         config: reader,
         env,
@@ -241,16 +258,6 @@ fn resolve(
         deferred,
     } = settled;
 
-    let api_host = api_host.unwrap_or_else(|| DEFAULT_API_HOST.to_owned());
-    if let Err(why) = check_api_host(&api_host) {
-        diags.push(
-            Diagnostic::error(
-                "Invalid api_host",
-                format!("{api_host:?} {why}. Use a URL such as https://api.domo.com."),
-            )
-            .at(AttributePath::root("api_host")),
-        );
-    }
     let request_timeout = match timeout.as_deref().map(parse_duration) {
         None => None,
         Some(Ok(d)) => Some(d),
@@ -262,13 +269,26 @@ fn resolve(
             None
         }
     };
-    if concurrency == Some(0) {
+    let defaults = ClientConfig::default();
+    let settings = ClientConfig {
+        api_host: api_host.unwrap_or(defaults.api_host.clone()),
+        client_id: client_id.clone().unwrap_or_default(),
+        client_secret: client_secret.clone().unwrap_or_default(),
+        scope: scope.unwrap_or(defaults.scope.clone()),
+        max_retries: max_retries.map_or(defaults.max_retries, |n| n.min(100) as u32),
+        request_timeout: request_timeout.unwrap_or(defaults.request_timeout),
+        max_requests_per_minute: per_minute.map_or(defaults.max_requests_per_minute, |n| {
+            // 0 is this block's way to say "no limit".
+            (n > 0).then(|| n.min(u64::from(u32::MAX)) as u32)
+        }),
+        max_concurrent_requests: concurrency
+            .map_or(defaults.max_concurrent_requests, |n| n.min(1024) as usize),
+        ..defaults
+    };
+    for problem in settings.problems() {
         diags.push(
-            Diagnostic::error(
-                "Invalid max_concurrent_requests",
-                "At least one request must be allowed at a time.",
-            )
-            .at(AttributePath::root("max_concurrent_requests")),
+            Diagnostic::error(format!("Invalid {}", problem.setting), problem.to_string())
+                .at(AttributePath::root(problem.setting)),
         );
     }
     if require_credentials && !deferred {
@@ -291,37 +311,11 @@ fn resolve(
     if diags.has_errors() {
         return Err(diags);
     }
-    if deferred {
-        return Ok(Configured::Deferred);
-    }
-    let defaults = ClientConfig::default();
-    Ok(Configured::Ready(ClientConfig {
-        api_host,
-        client_id: client_id.unwrap_or_default(),
-        client_secret: client_secret.unwrap_or_default(),
-        scope: scope.unwrap_or_else(|| DEFAULT_SCOPE.to_owned()),
-        max_retries: max_retries.map_or(defaults.max_retries, |n| n.min(100) as u32),
-        request_timeout: request_timeout.unwrap_or(defaults.request_timeout),
-        max_requests_per_minute: per_minute
-            .filter(|&n| n > 0)
-            .map(|n| n.min(u32::MAX as u64) as u32),
-        max_concurrent_requests: concurrency
-            .map_or(defaults.max_concurrent_requests, |n| n.min(1024) as usize),
-        user_agent: format!("terraform-provider-domo/{}", env!("CARGO_PKG_VERSION")),
-        ..defaults
-    }))
-}
-
-fn check_api_host(host: &str) -> Result<(), &'static str> {
-    let rest = host
-        .strip_prefix("https://")
-        .or_else(|| host.strip_prefix("http://"))
-        .ok_or("must start with https:// (or http:// for a local simulator)")?;
-    let authority = rest.split('/').next().unwrap_or_default();
-    if authority.is_empty() || authority.contains(char::is_whitespace) {
-        return Err("has no host name");
-    }
-    Ok(())
+    Ok(if deferred {
+        Resolved::Deferred
+    } else {
+        Resolved::Ready(settings)
+    })
 }
 
 /// Parses `30s`, `1500ms`, `2m` or a bare number of seconds.
@@ -374,17 +368,25 @@ mod tests {
         move |k: &str| map.get(k).cloned()
     }
 
-    fn ready(r: Result<Configured, Diagnostics>) -> ClientConfig {
+    /// The client settings `configure` builds its client from.
+    fn settings(
+        config: &Value,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Resolved, Diagnostics> {
+        resolve(config, env, true)
+    }
+
+    fn ready(r: Result<Resolved, Diagnostics>) -> ClientConfig {
         match r {
-            Ok(Configured::Ready(c)) => c,
-            Ok(Configured::Deferred) => panic!("deferred"),
+            Ok(Resolved::Ready(c)) => c,
+            Ok(Resolved::Deferred) => panic!("deferred"),
             Err(d) => panic!("{d:?}"),
         }
     }
 
     #[test]
     fn configuration_wins_over_environment_and_defaults_apply() {
-        let c = ready(configure(
+        let c = ready(settings(
             &cfg(&[("client_id", Value::string("cfg-id"))]),
             &env_of(&[
                 ("DOMO_CLIENT_ID", "env-id"),
@@ -393,14 +395,14 @@ mod tests {
         ));
         assert_eq!(c.client_id, "cfg-id");
         assert_eq!(c.client_secret, "env-secret");
-        assert_eq!(c.api_host, DEFAULT_API_HOST);
+        assert_eq!(c.api_host, crate::domo::DEFAULT_API_HOST);
         assert_eq!(c.scope, "user");
         assert_eq!(c.max_requests_per_minute, None);
     }
 
     #[test]
     fn environment_settings_are_parsed() {
-        let c = ready(configure(
+        let c = ready(settings(
             &cfg(&[]),
             &env_of(&[
                 ("DOMO_CLIENT_ID", "i"),
@@ -440,7 +442,13 @@ mod tests {
             ("max_retries", Value::Unknown)
         ]))
         .is_empty());
-        assert!(validate(&Value::Unknown).has_errors() || validate(&Value::Null).is_empty());
+        // A block not known at all yet is configured later, not refused.
+        assert!(validate(&Value::Null).is_empty());
+        assert!(validate(&Value::Unknown).is_empty());
+        assert!(matches!(
+            configure(&Value::Unknown, &env_of(&[])),
+            Ok(Configured::Deferred)
+        ));
     }
 
     #[test]
@@ -476,7 +484,8 @@ mod tests {
     #[test]
     fn schema_marks_secret_sensitive_and_mentions_variables() {
         let s = schema();
-        assert!(s.attribute("client_secret").unwrap().sensitive);
+        let secret = s.attributes.iter().find(|a| a.name == "client_secret");
+        assert!(secret.is_some_and(|a| a.sensitive));
         assert!(s.attributes.iter().all(|a| a.description.contains("DOMO_")));
         assert!(s.attributes.iter().all(|a| a.mode == Mode::Optional));
     }

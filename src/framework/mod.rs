@@ -1,0 +1,19 @@
+//! The typed resource layer, in the manner of HashiCorp's
+//! terraform-plugin-framework: a resource is a [`Model`](crate::protocol::Model)
+//! plus create / read / update / delete / import ([`Resource`]), a data
+//! source a model plus read ([`DataSource`]); the code here does, once for
+//! all of them, what Terraform's protocol asks of every resource: reading
+//! prior, planned and configured values into models (with diagnostics),
+//! the planning rules of [`protocol::plan`](crate::protocol::plan), routing
+//! apply to create, update or delete, keeping state on failure, and passing
+//! private state through.
+//!
+//! The gRPC server sees only the value-level, object-safe [`AnyResource`]
+//! and [`AnyDataSource`] that [`register`] and [`register_data_source`]
+//! make of a typed one.
+
+mod data_source;
+mod resource;
+
+pub use data_source::{register_data_source, AnyDataSource, DataSource};
+pub use resource::{register, AnyResource, Outcome, Planned, Resource, Stored};

@@ -1,0 +1,772 @@
+//! Typed models: a resource's or data source's attributes declared once, as
+//! a Rust struct, with the schema, the reading from a Terraform value and
+//! the writing back all derived from that one declaration.
+//!
+//! ```ignore
+//! model! {
+//!     /// A group of users.
+//!     pub struct GroupModel {
+//!         /// Domo's numeric id of the group.
+//!         id: Field<String> [computed],
+//!         /// The group's name.
+//!         name: Field<String> [required],
+//!     }
+//! }
+//! ```
+//!
+//! Each field is a [`Member`]: a [`Field<T>`] is one attribute named after
+//! the field (its doc comment is the description, the flags in brackets are
+//! methods of [`AttributeSpec`]); another model placed as a field is
+//! flattened, its attributes becoming this model's (flags, if any, override
+//! their modes). Names come from the field identifiers, so the model and
+//! its schema cannot disagree.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::diagnostics::{AttributePath, Diagnostic, Diagnostics};
+use super::schema::{AttrType, Attribute, Mode};
+use super::value::{Number, Value};
+
+/// One attribute as Terraform knows it: null, not yet known, or a value.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Field<T> {
+    #[default]
+    Null,
+    Unknown,
+    Known(T),
+}
+
+impl<T> Field<T> {
+    pub fn known(&self) -> Option<&T> {
+        match self {
+            Field::Known(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Field::Unknown)
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Field::Null)
+    }
+
+    /// Null for `None`, known otherwise.
+    pub fn from_option(v: Option<T>) -> Self {
+        v.map_or(Field::Null, Field::Known)
+    }
+}
+
+impl Field<String> {
+    pub fn as_deref(&self) -> Option<&str> {
+        self.known().map(String::as_str)
+    }
+}
+
+/// A Rust type an attribute's value can be read as and written from.
+pub trait FieldType: Sized {
+    /// The attribute's cty type.
+    fn attr_type() -> AttrType;
+
+    /// For object elements: the object's attributes, with descriptions.
+    fn element_attributes() -> Vec<Attribute> {
+        Vec::new()
+    }
+
+    /// Reads a value that is neither null nor unknown. A collection holding
+    /// an unknown element it cannot represent reads as wholly unknown (the
+    /// framework plans configured attributes from Terraform's own value, so
+    /// nothing is lost).
+    fn read(value: &Value, path: &AttributePath) -> Result<Field<Self>, Diagnostic>;
+
+    fn write(&self) -> Value;
+}
+
+fn wrong_type<T: FieldType>(value: &Value, path: &AttributePath) -> Diagnostic {
+    Diagnostic::error(
+        "Unexpected value type",
+        format!(
+            "Expected {}, got {value:?}. This is a bug in the provider or a mismatch with Terraform; please report it.",
+            T::attr_type().display_name()
+        ),
+    )
+    .at(path.clone())
+}
+
+impl FieldType for String {
+    fn attr_type() -> AttrType {
+        AttrType::String
+    }
+
+    fn read(value: &Value, path: &AttributePath) -> Result<Field<Self>, Diagnostic> {
+        match value {
+            Value::String(s) => Ok(Field::Known(s.clone())),
+            // Terraform converts numbers and bools to strings for string
+            // attributes, but a value can still arrive typed in raw state.
+            Value::Number(Number::Int(i)) => Ok(Field::Known(i.to_string())),
+            Value::Number(Number::UInt(u)) => Ok(Field::Known(u.to_string())),
+            Value::Number(Number::Decimal(d)) => Ok(Field::Known(d.clone())),
+            Value::Bool(b) => Ok(Field::Known(b.to_string())),
+            other => Err(wrong_type::<Self>(other, path)),
+        }
+    }
+
+    fn write(&self) -> Value {
+        Value::String(self.clone())
+    }
+}
+
+impl FieldType for bool {
+    fn attr_type() -> AttrType {
+        AttrType::Bool
+    }
+
+    fn read(value: &Value, path: &AttributePath) -> Result<Field<Self>, Diagnostic> {
+        match value {
+            Value::Bool(b) => Ok(Field::Known(*b)),
+            Value::String(s) if s == "true" => Ok(Field::Known(true)),
+            Value::String(s) if s == "false" => Ok(Field::Known(false)),
+            other => Err(wrong_type::<Self>(other, path)),
+        }
+    }
+
+    fn write(&self) -> Value {
+        Value::Bool(*self)
+    }
+}
+
+/// Whole numbers of zero or more (ids, counts).
+impl FieldType for u64 {
+    fn attr_type() -> AttrType {
+        AttrType::Number
+    }
+
+    fn read(value: &Value, path: &AttributePath) -> Result<Field<Self>, Diagnostic> {
+        let n = match value {
+            Value::Number(n) => n.as_u64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        };
+        n.map(Field::Known).ok_or_else(|| {
+            Diagnostic::error(
+                "Invalid number",
+                format!("Expected a whole number of zero or more, got {value:?}."),
+            )
+            .at(path.clone())
+        })
+    }
+
+    fn write(&self) -> Value {
+        Value::Number(Number::UInt(*self))
+    }
+}
+
+/// Reads each element of a list or set value with `read`, stopping at the
+/// first unknown element (the whole collection then reads as unknown).
+fn read_elements<T: FieldType>(
+    value: &Value,
+    path: &AttributePath,
+) -> Result<Field<Vec<T>>, Diagnostic> {
+    let Value::List(items) = value else {
+        return Err(Diagnostic::error(
+            "Unexpected value type",
+            format!("Expected a collection, got {value:?}."),
+        )
+        .at(path.clone()));
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let at = path.clone().index(i as i64);
+        match item {
+            Value::Unknown => return Ok(Field::Unknown),
+            Value::Null => {
+                return Err(Diagnostic::error(
+                    "Null element",
+                    "A collection element is null; remove it or give it a value.",
+                )
+                .at(at))
+            }
+            v => match T::read(v, &at)? {
+                Field::Known(t) => out.push(t),
+                _ => return Ok(Field::Unknown),
+            },
+        }
+    }
+    Ok(Field::Known(out))
+}
+
+impl<T: FieldType> FieldType for Vec<T> {
+    fn attr_type() -> AttrType {
+        AttrType::List(Box::new(T::attr_type()))
+    }
+
+    fn element_attributes() -> Vec<Attribute> {
+        T::element_attributes()
+    }
+
+    fn read(value: &Value, path: &AttributePath) -> Result<Field<Self>, Diagnostic> {
+        read_elements(value, path)
+    }
+
+    fn write(&self) -> Value {
+        Value::List(self.iter().map(T::write).collect())
+    }
+}
+
+impl<T: FieldType + Ord> FieldType for BTreeSet<T> {
+    fn attr_type() -> AttrType {
+        AttrType::Set(Box::new(T::attr_type()))
+    }
+
+    fn element_attributes() -> Vec<Attribute> {
+        T::element_attributes()
+    }
+
+    fn read(value: &Value, path: &AttributePath) -> Result<Field<Self>, Diagnostic> {
+        Ok(match read_elements::<T>(value, path)? {
+            Field::Known(items) => Field::Known(items.into_iter().collect()),
+            Field::Unknown => Field::Unknown,
+            Field::Null => Field::Null,
+        })
+    }
+
+    fn write(&self) -> Value {
+        Value::List(self.iter().map(T::write).collect())
+    }
+}
+
+impl<T: FieldType> FieldType for BTreeMap<String, T> {
+    fn attr_type() -> AttrType {
+        AttrType::Map(Box::new(T::attr_type()))
+    }
+
+    fn element_attributes() -> Vec<Attribute> {
+        T::element_attributes()
+    }
+
+    fn read(value: &Value, path: &AttributePath) -> Result<Field<Self>, Diagnostic> {
+        let Value::Map(entries) = value else {
+            return Err(wrong_type::<Self>(value, path));
+        };
+        let mut out = BTreeMap::new();
+        for (key, item) in entries {
+            let at = path.clone().key(key);
+            match item {
+                Value::Unknown => return Ok(Field::Unknown),
+                Value::Null => {
+                    return Err(Diagnostic::error(
+                        "Null map element",
+                        format!("The element \"{key}\" is null; remove it or give it a value."),
+                    )
+                    .at(at))
+                }
+                v => match T::read(v, &at)? {
+                    Field::Known(t) => {
+                        out.insert(key.clone(), t);
+                    }
+                    _ => return Ok(Field::Unknown),
+                },
+            }
+        }
+        Ok(Field::Known(out))
+    }
+
+    fn write(&self) -> Value {
+        Value::Map(self.iter().map(|(k, v)| (k.clone(), v.write())).collect())
+    }
+}
+
+impl<T: FieldType> Field<T> {
+    pub fn to_value(&self) -> Value {
+        match self {
+            Field::Null => Value::Null,
+            Field::Unknown => Value::Unknown,
+            Field::Known(v) => v.write(),
+        }
+    }
+}
+
+/// Reads the attributes of an object value, with errors that name the
+/// attribute's path.
+pub struct ObjectReader<'a> {
+    value: &'a Value,
+    path: AttributePath,
+}
+
+impl<'a> ObjectReader<'a> {
+    /// `None` when the whole value is null (no object at all).
+    pub fn at(value: &'a Value, path: AttributePath) -> Result<Option<Self>, Diagnostic> {
+        match value {
+            Value::Null => Ok(None),
+            Value::Map(_) => Ok(Some(ObjectReader { value, path })),
+            other => Err(Diagnostic::error(
+                "Unexpected value from Terraform",
+                format!("Expected an object, got {other:?}. This is a bug in the provider or a mismatch with Terraform; please report it."),
+            )
+            .at(path)),
+        }
+    }
+
+    /// Reads one attribute. A missing attribute reads as null, so that state
+    /// written by an older schema still reads.
+    pub fn field<T: FieldType>(&self, name: &str) -> Result<Field<T>, Diagnostic> {
+        match self.value.get(name) {
+            None | Some(Value::Null) => Ok(Field::Null),
+            Some(Value::Unknown) => Ok(Field::Unknown),
+            Some(v) => T::read(v, &self.path.clone().attribute(name)),
+        }
+    }
+
+    pub fn path(&self) -> &AttributePath {
+        &self.path
+    }
+}
+
+/// A struct declared with [`model!`](crate::model): its attributes, and the
+/// conversions from and to Terraform values.
+pub trait Model: Clone + Default + PartialEq + std::fmt::Debug + Send + Sync + 'static {
+    /// The attributes, in declaration order.
+    fn attributes() -> Vec<Attribute>;
+
+    /// Reads every field from an object.
+    fn read_fields(reader: &ObjectReader<'_>) -> Result<Self, Diagnostics>;
+
+    /// Writes every field into an object's attribute map.
+    fn write_fields(&self, out: &mut BTreeMap<String, Value>);
+
+    /// The model held in `value`; `None` when the value is null.
+    fn from_value(value: &Value) -> Result<Option<Self>, Diagnostics> {
+        Self::from_value_at(value, AttributePath::default())
+    }
+
+    fn from_value_at(value: &Value, path: AttributePath) -> Result<Option<Self>, Diagnostics> {
+        match ObjectReader::at(value, path)? {
+            Some(reader) => Self::read_fields(&reader).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        let mut out = BTreeMap::new();
+        self.write_fields(&mut out);
+        Value::Map(out)
+    }
+}
+
+/// An attribute as declared in a model, before its type is known: name,
+/// description and the flags written in brackets.
+#[derive(Clone, Debug)]
+pub struct AttributeSpec {
+    name: &'static str,
+    description: String,
+    mode: Option<Mode>,
+    sensitive: bool,
+    requires_replace: bool,
+    nested: bool,
+}
+
+impl AttributeSpec {
+    /// `doc` is the field's doc comment, a line an element.
+    pub fn new(name: &'static str, doc: &[&str]) -> Self {
+        AttributeSpec {
+            name,
+            description: doc_text(doc),
+            mode: None,
+            sensitive: false,
+            requires_replace: false,
+            nested: false,
+        }
+    }
+
+    /// The user must set it.
+    pub fn required(mut self) -> Self {
+        self.mode = Some(Mode::Required);
+        self
+    }
+
+    /// The user may set it (with `computed`: or the provider fills it in).
+    pub fn optional(mut self) -> Self {
+        self.mode = Some(match self.mode {
+            Some(Mode::Computed) => Mode::OptionalComputed,
+            _ => Mode::Optional,
+        });
+        self
+    }
+
+    /// The provider sets it (with `optional`: when the user does not).
+    pub fn computed(mut self) -> Self {
+        self.mode = Some(match self.mode {
+            Some(Mode::Optional) => Mode::OptionalComputed,
+            _ => Mode::Computed,
+        });
+        self
+    }
+
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+
+    /// A change replaces the object instead of updating it.
+    pub fn requires_replace(mut self) -> Self {
+        self.requires_replace = true;
+        self
+    }
+
+    /// Sent as nested attributes (see [`Attribute::nested`]).
+    pub fn nested(mut self) -> Self {
+        self.nested = true;
+        self
+    }
+
+    /// The attribute, for a value of type `T`.
+    pub fn build<T: FieldType>(self) -> Attribute {
+        Attribute {
+            name: self.name,
+            ty: T::attr_type(),
+            // A field declared without a mode is a bug the schema tests
+            // catch (every attribute must say who sets it).
+            mode: self.mode.unwrap_or(Mode::Computed),
+            sensitive: self.sensitive,
+            requires_replace: self.requires_replace,
+            nested: self.nested,
+            fields: T::element_attributes(),
+            description: self.description,
+        }
+    }
+
+    /// `attribute` of a flattened model, with this declaration's mode (when
+    /// it gives one) and flags applied.
+    pub fn apply_to(&self, mut attribute: Attribute) -> Attribute {
+        if let Some(mode) = self.mode {
+            attribute.mode = mode;
+        }
+        attribute.sensitive |= self.sensitive;
+        attribute.requires_replace |= self.requires_replace;
+        attribute
+    }
+}
+
+/// A doc comment's lines joined into Markdown: lines of one paragraph with
+/// spaces, paragraphs with a blank line.
+fn doc_text(lines: &[&str]) -> String {
+    let mut out = String::new();
+    let mut blank = false;
+    for line in lines.iter().map(|l| l.trim()) {
+        if line.is_empty() {
+            blank = true;
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if blank { "\n\n" } else { " " });
+        }
+        out.push_str(line);
+        blank = false;
+    }
+    out
+}
+
+/// A field of a model: one attribute ([`Field`]), or a flattened model.
+pub trait Member: Sized {
+    fn declare(spec: AttributeSpec, out: &mut Vec<Attribute>);
+    fn read_member(reader: &ObjectReader<'_>, name: &'static str) -> Result<Self, Diagnostics>;
+    fn write_member(&self, name: &'static str, out: &mut BTreeMap<String, Value>);
+}
+
+impl<T: FieldType> Member for Field<T> {
+    fn declare(spec: AttributeSpec, out: &mut Vec<Attribute>) {
+        out.push(spec.build::<T>());
+    }
+
+    fn read_member(reader: &ObjectReader<'_>, name: &'static str) -> Result<Self, Diagnostics> {
+        reader.field(name).map_err(Diagnostics::from)
+    }
+
+    fn write_member(&self, name: &'static str, out: &mut BTreeMap<String, Value>) {
+        out.insert(name.to_owned(), self.to_value());
+    }
+}
+
+/// Declares a model struct (see the [module docs](crate::protocol::model)).
+#[macro_export]
+macro_rules! model {
+    (
+        $(#[doc = $doc:literal])*
+        $vis:vis struct $name:ident {
+            $(
+                $(#[doc = $field_doc:literal])*
+                $field:ident : $ty:ty [ $($flag:ident),* $(,)? ]
+            ),* $(,)?
+        }
+    ) => {
+        $(#[doc = $doc])*
+        #[derive(Clone, Debug, Default, PartialEq)]
+        $vis struct $name {
+            $( $(#[doc = $field_doc])* pub $field: $ty, )*
+        }
+
+        impl $crate::protocol::model::Model for $name {
+            fn attributes() -> ::std::vec::Vec<$crate::protocol::Attribute> {
+                let mut out = ::std::vec::Vec::new();
+                $(
+                    <$ty as $crate::protocol::model::Member>::declare(
+                        $crate::protocol::model::AttributeSpec::new(
+                            stringify!($field),
+                            &[$($field_doc),*],
+                        )$(.$flag())*,
+                        &mut out,
+                    );
+                )*
+                out
+            }
+
+            fn read_fields(
+                reader: &$crate::protocol::model::ObjectReader<'_>,
+            ) -> ::std::result::Result<Self, $crate::protocol::Diagnostics> {
+                Ok($name {
+                    $( $field: <$ty as $crate::protocol::model::Member>::read_member(
+                        reader,
+                        stringify!($field),
+                    )?, )*
+                })
+            }
+
+            fn write_fields(
+                &self,
+                out: &mut ::std::collections::BTreeMap<::std::string::String, $crate::protocol::Value>,
+            ) {
+                $( $crate::protocol::model::Member::write_member(
+                    &self.$field,
+                    stringify!($field),
+                    out,
+                ); )*
+            }
+        }
+
+        // Placed as a field of another model: flattened into it.
+        impl $crate::protocol::model::Member for $name {
+            fn declare(
+                spec: $crate::protocol::model::AttributeSpec,
+                out: &mut ::std::vec::Vec<$crate::protocol::Attribute>,
+            ) {
+                out.extend(
+                    <$name as $crate::protocol::model::Model>::attributes()
+                        .into_iter()
+                        .map(|a| spec.apply_to(a)),
+                );
+            }
+
+            fn read_member(
+                reader: &$crate::protocol::model::ObjectReader<'_>,
+                _name: &'static str,
+            ) -> ::std::result::Result<Self, $crate::protocol::Diagnostics> {
+                <$name as $crate::protocol::model::Model>::read_fields(reader)
+            }
+
+            fn write_member(
+                &self,
+                _name: &'static str,
+                out: &mut ::std::collections::BTreeMap<::std::string::String, $crate::protocol::Value>,
+            ) {
+                <$name as $crate::protocol::model::Model>::write_fields(self, out)
+            }
+        }
+
+        // As an element of a collection, or an object-typed attribute.
+        impl $crate::protocol::model::FieldType for $name {
+            fn attr_type() -> $crate::protocol::AttrType {
+                $crate::protocol::AttrType::Object(
+                    <$name as $crate::protocol::model::Model>::attributes()
+                        .into_iter()
+                        .map(|a| (a.name, a.ty))
+                        .collect(),
+                )
+            }
+
+            fn element_attributes() -> ::std::vec::Vec<$crate::protocol::Attribute> {
+                <$name as $crate::protocol::model::Model>::attributes()
+            }
+
+            fn read(
+                value: &$crate::protocol::Value,
+                path: &$crate::protocol::AttributePath,
+            ) -> ::std::result::Result<
+                $crate::protocol::model::Field<Self>,
+                $crate::protocol::Diagnostic,
+            > {
+                let reader = $crate::protocol::model::ObjectReader::at(value, path.clone())?;
+                match reader {
+                    Some(reader) => {
+                        <$name as $crate::protocol::model::Model>::read_fields(&reader)
+                            .map($crate::protocol::model::Field::Known)
+                            .map_err(|d| d.into_first())
+                    }
+                    None => Ok($crate::protocol::model::Field::Null),
+                }
+            }
+
+            fn write(&self) -> $crate::protocol::Value {
+                <$name as $crate::protocol::model::Model>::to_value(self)
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Schema;
+
+    crate::model! {
+        /// Inner, flattened.
+        struct Stamps {
+            /// When it was made.
+            created_at: Field<String> [computed],
+        }
+    }
+
+    crate::model! {
+        /// An element of a map.
+        struct Entry {
+            /// Its name.
+            name: Field<String> [required],
+            /// Its id.
+            id: Field<u64> [computed],
+        }
+    }
+
+    crate::model! {
+        /// A thing.
+        struct Thing {
+            /// The id,
+            /// on two lines.
+            id: Field<String> [computed],
+            /// A name.
+            name: Field<String> [required, requires_replace],
+            /// A flag.
+            flag: Field<bool> [optional, computed],
+            /// Tags.
+            tags: Field<BTreeSet<String>> [optional],
+            /// Entries.
+            entries: Field<BTreeMap<String, Entry>> [optional, nested],
+            stamps: Stamps [],
+        }
+    }
+
+    #[test]
+    fn attributes_come_from_the_declaration() {
+        let attrs = Thing::attributes();
+        let names: Vec<_> = attrs.iter().map(|a| a.name).collect();
+        assert_eq!(
+            names,
+            ["id", "name", "flag", "tags", "entries", "created_at"]
+        );
+        assert_eq!(attrs[0].description, "The id, on two lines.");
+        assert_eq!(attrs[0].mode, Mode::Computed);
+        assert_eq!(attrs[1].mode, Mode::Required);
+        assert!(attrs[1].requires_replace);
+        assert_eq!(attrs[2].mode, Mode::OptionalComputed);
+        assert_eq!(attrs[3].ty, AttrType::Set(Box::new(AttrType::String)));
+        assert!(attrs[4].nested);
+        assert_eq!(attrs[4].fields.len(), 2);
+        assert_eq!(attrs[4].fields[1].ty, AttrType::Number);
+        assert_eq!(attrs[5].mode, Mode::Computed);
+    }
+
+    #[test]
+    fn writing_then_reading_gives_the_model_back_with_every_attribute() {
+        let thing = Thing {
+            id: Field::Unknown,
+            name: Field::Known("a".into()),
+            flag: Field::Known(true),
+            tags: Field::Known(BTreeSet::from(["x".to_string(), "y".to_string()])),
+            entries: Field::Known(BTreeMap::from([(
+                "k".to_string(),
+                Entry {
+                    name: Field::Known("n".into()),
+                    id: Field::Unknown,
+                },
+            )])),
+            stamps: Stamps {
+                created_at: Field::Null,
+            },
+        };
+        let value = thing.to_value();
+        let Value::Map(map) = &value else {
+            panic!("not an object")
+        };
+        let keys: Vec<_> = map.keys().map(String::as_str).collect();
+        let mut names: Vec<_> = Thing::attributes().iter().map(|a| a.name).collect();
+        names.sort_unstable();
+        assert_eq!(
+            keys, names,
+            "the value holds exactly the schema's attributes"
+        );
+        assert_eq!(Thing::from_value(&value).unwrap(), Some(thing));
+        assert_eq!(Thing::from_value(&Value::Null).unwrap(), None);
+    }
+
+    #[test]
+    fn partly_unknown_collections_read_as_unknown_and_bad_values_name_their_path() {
+        let value = Value::object([
+            ("name", Value::string("a")),
+            (
+                "tags",
+                Value::List(vec![Value::string("x"), Value::Unknown]),
+            ),
+            (
+                "entries",
+                Value::object([("k", Value::object([("id", Value::string("nope"))]))]),
+            ),
+        ]);
+        let err = Thing::from_value(&value).unwrap_err();
+        let path = err.0[0].attribute.clone().unwrap();
+        assert_eq!(
+            path,
+            AttributePath::root("entries").key("k").attribute("id")
+        );
+        let value = Value::object([
+            ("name", Value::string("a")),
+            (
+                "tags",
+                Value::List(vec![Value::string("x"), Value::Unknown]),
+            ),
+        ]);
+        assert!(Thing::from_value(&value)
+            .unwrap()
+            .unwrap()
+            .tags
+            .is_unknown());
+    }
+
+    #[test]
+    fn nested_attributes_reach_the_proto_as_nested_types() {
+        let schema = Schema {
+            version: 0,
+            description: "d".into(),
+            attributes: Thing::attributes(),
+        };
+        let block = schema.to_proto().block.unwrap();
+        let entries = block
+            .attributes
+            .iter()
+            .find(|a| a.name == "entries")
+            .unwrap();
+        assert!(entries.r#type.is_empty());
+        let nested = entries.nested_type.as_ref().unwrap();
+        assert_eq!(
+            nested.nesting,
+            crate::proto::tfplugin6::schema::object::NestingMode::Map as i32
+        );
+        assert_eq!(nested.attributes.len(), 2);
+        let tags = block.attributes.iter().find(|a| a.name == "tags").unwrap();
+        assert_eq!(tags.r#type, br#"["set","string"]"#);
+    }
+
+    #[test]
+    fn doc_text_joins_lines_and_keeps_paragraphs() {
+        assert_eq!(doc_text(&[" a", " b", "", " c"]), "a b\n\nc");
+        assert_eq!(doc_text(&[]), "");
+    }
+}

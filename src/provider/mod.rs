@@ -1,0 +1,91 @@
+//! The provider as a whole: its `provider "domo"` block ([`config`]), the
+//! one list of resources and data sources it serves ([`Registry`]), and
+//! what all of them share: the models of Domo's objects ([`models`]), the
+//! rules their values obey ([`rules`]) and the wording of Domo's errors
+//! ([`errors`]).
+
+pub mod config;
+pub mod errors;
+pub mod models;
+pub mod rules;
+
+pub use config::{configure, schema, validate, Configured};
+
+use crate::data_sources::{user::UserDataSource, users::UsersDataSource};
+use crate::framework::{register, register_data_source, AnyDataSource, AnyResource};
+use crate::resources::user::UserResource;
+
+/// Every resource and data source this provider serves; the gRPC server
+/// and the docs generator both read it. A new resource is one line here.
+pub struct Registry {
+    pub resources: Vec<Box<dyn AnyResource>>,
+    pub data_sources: Vec<Box<dyn AnyDataSource>>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry {
+            resources: vec![register(UserResource)],
+            data_sources: vec![
+                register_data_source(UserDataSource),
+                register_data_source(UsersDataSource),
+            ],
+        }
+    }
+}
+
+impl Registry {
+    pub fn resource(&self, type_name: &str) -> Option<&dyn AnyResource> {
+        self.resources
+            .iter()
+            .map(Box::as_ref)
+            .find(|r| r.type_name() == type_name)
+    }
+
+    pub fn data_source(&self, type_name: &str) -> Option<&dyn AnyDataSource> {
+        self.data_sources
+            .iter()
+            .map(Box::as_ref)
+            .find(|d| d.type_name() == type_name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names_are_unique_and_every_attribute_is_described() {
+        let registry = Registry::default();
+        let mut names: Vec<_> = registry.resources.iter().map(|r| r.type_name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), registry.resources.len());
+        let schemas = registry
+            .resources
+            .iter()
+            .map(|r| (r.type_name(), r.schema()))
+            .chain(
+                registry
+                    .data_sources
+                    .iter()
+                    .map(|d| (d.type_name(), d.schema())),
+            );
+        for (type_name, schema) in schemas {
+            assert!(type_name.starts_with("domo_"), "{type_name}");
+            assert!(
+                schema.description.len() > 10,
+                "{type_name} lacks a description"
+            );
+            let mut attributes: Vec<_> = schema.attributes.iter().collect();
+            while let Some(a) = attributes.pop() {
+                assert!(
+                    a.description.trim().len() > 5,
+                    "{type_name}.{} lacks a description",
+                    a.name
+                );
+                attributes.extend(a.fields.iter());
+            }
+        }
+    }
+}
