@@ -326,3 +326,123 @@ resource "domo_user" "second" {
         "{all}"
     );
 }
+
+const ONE_USER: &str = r#"
+resource "domo_user" "ada" {
+  name  = "Ada Lovelace"
+  email = "ada@example.com"
+  role  = "Participant"
+  title = "Analyst"
+}
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn update_of_a_user_deleted_after_planning_leaves_state_and_is_recreated_next() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    let ws = Workspace::new(&sim);
+    ws.write_config(ONE_USER);
+    ws.apply().await.expect_code(0, "create");
+    let id: u64 = ws
+        .state_attr("domo_user.ada", "id")
+        .await
+        .and_then(|v| v.as_str().and_then(|s| s.parse().ok()))
+        .expect("id in state");
+
+    // Plan a change, then the user disappears before the plan is applied
+    // (a saved plan is applied without refreshing).
+    ws.write_config(&ONE_USER.replace("\"Analyst\"", "\"Lead Analyst\""));
+    ws.run(&["plan", "-input=false", "-no-color", "-out=tfplan"])
+        .await
+        .expect_code(0, "plan the update");
+    assert!(store.purge(id));
+    let out = ws
+        .run(&["apply", "-input=false", "-no-color", "tfplan"])
+        .await
+        .expect_code(1, "update of a user that is gone");
+    let all = out.all();
+    assert!(all.contains("Domo user no longer exists"), "{all}");
+    assert!(all.contains(&id.to_string()), "{all}");
+    // Terraform keeps the prior object after a failed update; the next
+    // refresh finds it gone and plans it again.
+    let plan = ws.plan().await.expect_code(2, "the user is planned again");
+    assert_eq!(plan_counts(&plan.stdout), Some((1, 0, 0)), "{}", plan.all());
+    assert!(plan.all().contains("no longer exists"), "{}", plan.all());
+    ws.apply().await.expect_code(0, "recreate");
+    assert_eq!(store.users().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changing_email_to_another_users_address_fails_at_the_attribute_and_changes_nothing() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    let ws = Workspace::new(&sim);
+    let grace = r#"
+resource "domo_user" "grace" {
+  name  = "Grace Hopper"
+  email = "grace@example.com"
+  role  = "Participant"
+}
+"#;
+    ws.write_config(&format!("{ONE_USER}{grace}"));
+    ws.apply().await.expect_code(0, "create both");
+    let grace_id = ws
+        .state_attr("domo_user.grace", "id")
+        .await
+        .expect("grace's id");
+
+    ws.write_config(&format!(
+        "{}{grace}",
+        ONE_USER.replace("ada@example.com", "Grace@Example.com")
+    ));
+    let out = ws.apply().await.expect_code(1, "email taken");
+    let all = out.all();
+    assert!(
+        all.contains("Email already used by another Domo user"),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!("(id {})", grace_id.as_str().unwrap_or_default())),
+        "names the other user\n{all}"
+    );
+    // Terraform shows the attribute the diagnostic points at.
+    assert!(all.contains("email = \"Grace@Example.com\""), "{all}");
+    let mut emails: Vec<_> = store.users().into_iter().map(|u| u.email).collect();
+    emails.sort();
+    assert_eq!(emails, ["ada@example.com", "grace@example.com"]);
+    assert_eq!(
+        ws.state_attr("domo_user.ada", "email").await.unwrap(),
+        "ada@example.com",
+        "state keeps what Domo has"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn importing_a_user_that_does_not_exist_fails_clearly_and_imports_nothing() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let ws = Workspace::new(&sim);
+    ws.write_config(ONE_USER);
+    for (id, what) in [
+        ("999999", "No Domo user with id 999999"),
+        (
+            "email:nobody@example.com",
+            "No Domo user with email nobody@example.com",
+        ),
+    ] {
+        let out = ws
+            .run(&["import", "-input=false", "-no-color", "domo_user.ada", id])
+            .await
+            .expect_code(1, "import of nobody");
+        let all = out.all();
+        assert!(all.contains("Cannot import: no such Domo user"), "{all}");
+        assert!(all.contains(what), "{all}");
+    }
+    assert!(ws.state_list().await.is_empty());
+    assert_eq!(sim.store().stats().create_requests, 0);
+}

@@ -303,7 +303,7 @@ impl Resource for UserResource {
             Ok(user) => Ok(Outcome::new(planned.applied(&user))),
             Err(e) if e.is_not_found() => Ok(Outcome::gone().with_diagnostic(Diagnostic::error(
                 "Domo user no longer exists",
-                format!("Domo user {id} was deleted outside Terraform while this update was planned. It has been removed from state; run terraform apply again to create it."),
+                format!("Domo user {id} was deleted outside Terraform after this update was planned, so there is nothing to update. The next terraform plan or apply notices it is gone and creates it again."),
             ))),
             Err(e) if e.is_conflict() => {
                 let existing = client
