@@ -51,6 +51,9 @@ struct Args {
     /// The next N creates succeed but drop the connection without an answer.
     #[arg(long, default_value_t = 0)]
     drop_connection_after_create: u32,
+    /// Refuse every Nth create with a 400, creating nothing (0 = never).
+    #[arg(long, default_value_t = 0)]
+    fail_every_nth_create: u32,
     /// Users to create at start ("Seed User N", seed-N@example.com).
     #[arg(long, default_value_t = 0)]
     seed: usize,
@@ -86,6 +89,7 @@ impl Args {
             error_rate: self.error_rate,
             read_after_create_404: Duration::from_millis(self.read_after_create_404_ms),
             drop_connection_after_create: self.drop_connection_after_create,
+            fail_every_nth_create: self.fail_every_nth_create,
         }
     }
 }

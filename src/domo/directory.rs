@@ -29,6 +29,7 @@ use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use super::bulk::run_bounded;
 use super::error::DomoError;
 use super::http::Operation;
 use super::model::{same_email, User, UserRecord};
@@ -361,6 +362,99 @@ impl DomoClient {
         // The shared listing cannot answer (stopped early, older than this
         // call, or out of date for this email): scan Domo directly.
         self.find_by_email_in(&op, email).await
+    }
+
+    /// Reads many users at once (a roster's refresh): like
+    /// [`DomoClient::read_user`] for each id, in one pass of the shared
+    /// listing. The reads count as one batch: a batch of at most
+    /// [`DIRECT_READS`] users (with the reads before it) is a plain GET
+    /// each; a larger one walks the listing while any of its users is not
+    /// listed yet, within the same page budget (no more pages than reads),
+    /// then GETs, concurrently, only the users the listing cannot settle.
+    /// The results are in the order of `ids`; `None` always comes from a
+    /// GET.
+    pub async fn read_users(&self, ids: &[u64]) -> Vec<Result<Option<User>, DomoError>> {
+        let op = self.inner.operation();
+        let directory = &*self.directory;
+        let count = ids.len() as u64;
+        let use_listing = {
+            let mut state = directory.lock();
+            state.drop_if_old(Instant::now());
+            state.reads += count;
+            let listing = state.reads > DIRECT_READS && state.ended.is_none();
+            if listing {
+                let answerable = ids
+                    .iter()
+                    .filter(|id| !matches!(state.lookup(**id), Some(Found::NeedsGet)))
+                    .count();
+                state.routed += answerable as u64;
+            }
+            listing
+        };
+        if use_listing {
+            let mut unlisted: Vec<u64> = ids.to_vec();
+            loop {
+                let step = {
+                    let mut state = directory.lock();
+                    unlisted.retain(|id| state.lookup(*id).is_none());
+                    if unlisted.is_empty()
+                        || state.ended.is_some()
+                        || state.pages_for_reads >= state.routed
+                    {
+                        break;
+                    }
+                    if state.walking {
+                        Step::Wait(directory.changed.notified())
+                    } else {
+                        Step::Fetch(state.start_walk(Instant::now()))
+                    }
+                };
+                match step {
+                    Step::Wait(changed) => {
+                        if tokio::time::timeout_at(op.deadline(), changed)
+                            .await
+                            .is_err()
+                        {
+                            break;
+                        }
+                    }
+                    Step::Fetch(offset) => self.walk_one_page(&op, offset, true).await,
+                    Step::Done(()) | Step::Get(_) => break,
+                }
+            }
+        }
+        // What the listing settled, and which users need a GET.
+        let settled: Vec<Option<Result<Option<User>, DomoError>>> = {
+            let state = directory.lock();
+            ids.iter()
+                .map(|id| match state.lookup(*id) {
+                    Some(Found::User(user)) if use_listing => Some(Ok(Some(*user))),
+                    _ => None,
+                })
+                .collect()
+        };
+        let to_get: Vec<(usize, u64)> = settled
+            .iter()
+            .zip(ids)
+            .enumerate()
+            .filter(|(_, (settled, _))| settled.is_none())
+            .map(|(index, (_, id))| (index, *id))
+            .collect();
+        tracing::debug!(users = ids.len(), gets = to_get.len(), "bulk read of users");
+        let fetched = run_bounded(self.concurrency(), to_get, |(index, id)| async move {
+            (index, self.get_user(id).await)
+        })
+        .await;
+        // Every unsettled read is in `to_get`, so each placeholder below is
+        // replaced by its GET's result.
+        let mut results: Vec<Result<Option<User>, DomoError>> = settled
+            .into_iter()
+            .map(|settled| settled.unwrap_or(Ok(None)))
+            .collect();
+        for (index, result) in fetched {
+            results[index] = result;
+        }
+        results
     }
 
     /// Fetches the page at `offset` for the shared walk (the caller has

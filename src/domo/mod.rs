@@ -6,12 +6,14 @@
 //! (token, pacing, deadline, retries, logging); [`auth`] caches the token;
 //! [`retry`] and [`pacing`] hold the timing policy as pure, tested
 //! functions; [`users`] implements the endpoints; [`directory`] serves
-//! reads of many users from one shared, paged listing; [`model`] the JSON.
+//! reads of many users from one shared, paged listing; [`bulk`] applies
+//! many changes concurrently; [`model`] the JSON.
 
 pub mod error;
 pub mod model;
 
 mod auth;
+mod bulk;
 mod directory;
 mod http;
 mod pacing;
@@ -24,6 +26,7 @@ mod tests;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use bulk::{ChangeDone, UserChange};
 pub use error::DomoError;
 pub use model::{same_email, User, UserFields};
 

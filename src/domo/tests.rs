@@ -942,3 +942,92 @@ async fn many_lookups_by_email_share_one_walk() {
     );
     assert_eq!(stats(&sim).list_requests, 5);
 }
+
+#[tokio::test]
+async fn a_bulk_read_walks_the_listing_once_and_gets_only_what_it_cannot_settle() {
+    let sim = simulator(SimConfig::default()).await;
+    let ids = sim.store().seed_users(1_200);
+    let client = client_for(&sim);
+    // One user deleted in Domo, one unknown id: both answered by a GET.
+    assert!(sim.store().purge(ids[10]));
+    let mut wanted = ids.clone();
+    wanted.push(99);
+    let results = client.read_users(&wanted).await;
+    assert_eq!(results.len(), wanted.len());
+    for (id, result) in wanted.iter().zip(&results) {
+        let found = result.as_ref().expect("no error");
+        match *id {
+            id if id == ids[10] || id == 99 => assert!(found.is_none(), "{id}"),
+            id => assert_eq!(found.as_ref().map(|u| u.id), Some(id)),
+        }
+    }
+    let s = stats(&sim);
+    // Token, 3 pages (the last one short), 2 GETs.
+    assert_eq!((s.list_requests, s.get_requests), (3, 2), "{s:?}");
+    assert_eq!(s.total_api_requests, 6, "{s:?}");
+}
+
+#[tokio::test]
+async fn a_small_bulk_read_never_lists_the_instance() {
+    let sim = simulator(SimConfig::default()).await;
+    let ids = sim.store().seed_users(2_000);
+    let client = client_for(&sim);
+    let results = client.read_users(&ids[1_990..1_993]).await;
+    assert!(results.iter().all(|r| matches!(r, Ok(Some(_)))));
+    let s = stats(&sim);
+    assert_eq!((s.list_requests, s.get_requests), (0, 3), "{s:?}");
+}
+
+#[tokio::test]
+async fn bulk_changes_run_concurrently_and_each_reports_its_own_result() {
+    let sim = simulator(SimConfig {
+        fail_every_nth_create: 4,
+        latency: Duration::from_millis(20),
+        ..SimConfig::default()
+    })
+    .await;
+    let existing = sim.store().seed_users(2);
+    let client = client_with(&sim, |c| c.max_concurrent_requests = 8);
+    let mut changes: Vec<(String, UserChange)> = (0..12)
+        .map(|i| {
+            let email = format!("bulk-{i}@example.com");
+            let change = UserChange::Create {
+                fields: fields(&email),
+                send_invite: false,
+            };
+            (email, change)
+        })
+        .collect();
+    changes.push((
+        "update".into(),
+        UserChange::Update {
+            id: existing[0],
+            fields: fields("renamed@example.com"),
+        },
+    ));
+    changes.push(("delete".into(), UserChange::Delete { id: existing[1] }));
+    let started = std::time::Instant::now();
+    let results = client.apply_user_changes(changes).await;
+    let elapsed = started.elapsed();
+    assert_eq!(results.len(), 14);
+    let failed: Vec<&String> = results
+        .iter()
+        .filter(|(_, r)| r.is_err())
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(failed.len(), 3, "every 4th of 12 creates: {results:?}");
+    for (key, result) in &results {
+        match (key.as_str(), result) {
+            ("update", Ok(ChangeDone::Updated(user))) => {
+                assert_eq!(user.email, "renamed@example.com")
+            }
+            ("delete", Ok(ChangeDone::Deleted)) => {}
+            (_, Ok(ChangeDone::Created(user))) => assert_eq!(&user.email, key),
+            (_, Err(e)) => assert_eq!(e.status(), Some(400), "{key}: {e}"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    // 14 operations at 20 ms one after another would take 280 ms or more.
+    assert!(elapsed < Duration::from_millis(250), "{elapsed:?}");
+    assert_eq!(sim.store().users().len(), 1 + 9);
+}

@@ -148,6 +148,13 @@ pub(crate) async fn create_user(
     let input = UserInput::parse(&body)?;
 
     let mut state = store.lock();
+    state.creates_handled += 1;
+    let every = u64::from(state.config.fail_every_nth_create);
+    if every > 0 && state.creates_handled % every == 0 {
+        return Err(ApiError::bad_request(format!(
+            "Simulated create failure (fail_every_nth_create = {every})"
+        )));
+    }
     let email = input.email_as_stored(state.config.lowercase_emails);
     if state.email_taken(&email, None) {
         return Err(duplicate_email(state.config.duplicate_email_status, &email));

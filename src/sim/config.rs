@@ -33,6 +33,10 @@ pub struct SimConfig {
     /// The next N successful creates store the user, then drop the connection
     /// without an answer. Counts down as it fires.
     pub drop_connection_after_create: u32,
+    /// When N > 0, every Nth create request the handler sees (counting from
+    /// the simulator's start) is refused with a 400 and creates nothing: a
+    /// definite failure, which clients do not retry. 0 = never.
+    pub fail_every_nth_create: u32,
 }
 
 impl Default for SimConfig {
@@ -50,6 +54,7 @@ impl Default for SimConfig {
             error_rate: 0.0,
             read_after_create_404: Duration::ZERO,
             drop_connection_after_create: 0,
+            fail_every_nth_create: 0,
         }
     }
 }

@@ -64,6 +64,8 @@ pub(crate) struct State {
     pub stats: SimStats,
     /// Start of the current one-second window and requests admitted in it.
     pub rate_window: (Instant, u32),
+    /// Create requests that reached the handler, for `fail_every_nth_create`.
+    pub creates_handled: u64,
     next_id: u64,
     next_seed: u64,
     last_timestamp_ms: u64,
@@ -143,6 +145,7 @@ impl SimStore {
                 tokens: HashMap::new(),
                 stats: SimStats::default(),
                 rate_window: (Instant::now(), 0),
+                creates_handled: 0,
                 next_id: FIRST_USER_ID,
                 next_seed: 1,
                 last_timestamp_ms: 0,

@@ -775,3 +775,27 @@ fn timestamps_are_iso8601_utc_with_milliseconds() {
         "2024-02-29T23:59:59.999Z"
     );
 }
+
+#[tokio::test]
+async fn every_nth_create_is_refused_without_creating() {
+    let fx = Fixture::start(SimConfig {
+        fail_every_nth_create: 3,
+        ..SimConfig::default()
+    })
+    .await;
+    let mut statuses = Vec::new();
+    for i in 1..=7 {
+        let body = json!({"name": format!("U{i}"), "email": format!("u{i}@example.com"), "role": "Participant"});
+        statuses.push(fx.create(body).await.status().as_u16());
+    }
+    assert_eq!(statuses, [201, 201, 400, 201, 201, 400, 201]);
+    let emails: HashSet<String> = fx
+        .sim
+        .store()
+        .users()
+        .into_iter()
+        .map(|u| u.email)
+        .collect();
+    assert_eq!(emails.len(), 5);
+    assert!(!emails.contains("u3@example.com") && !emails.contains("u6@example.com"));
+}
