@@ -243,7 +243,10 @@ impl<R: Resource> AnyResource for Registered<R> {
             return Err(diagnostics);
         }
         let mut state = planned.to_value();
-        keep_configured(attributes, &mut state, proposed);
+        // From the configuration rather than the proposal: they agree,
+        // except that Terraform 1.0 proposes null for an empty nested map
+        // and then rejects a plan that is not the configured empty map.
+        keep_configured(attributes, &mut state, config);
         Ok(Planned {
             requires_replace: replacement_paths(attributes, prior, &state),
             state,

@@ -76,13 +76,14 @@ fn element_at(list: &Value, i: usize) -> &Value {
     }
 }
 
-/// Puts back, from `proposed`, every attribute the provider does not
-/// compute: Terraform rejects a plan that changes what the user configured.
-/// Inside nested attributes the elements are the proposed ones, and only
-/// their computed attributes come from `planned`.
-pub fn keep_configured(attributes: &[Attribute], planned: &mut Value, proposed: &Value) {
-    let (Value::Map(object), Value::Map(wanted)) = (&mut *planned, proposed) else {
-        *planned = proposed.clone();
+/// Puts back, from `configured` (the configuration, or Terraform's
+/// proposal), every attribute the provider does not compute: Terraform
+/// rejects a plan that changes what the user configured. Inside nested
+/// attributes the elements are the configured ones, and only their computed
+/// attributes come from `planned`.
+pub fn keep_configured(attributes: &[Attribute], planned: &mut Value, configured: &Value) {
+    let (Value::Map(object), Value::Map(wanted)) = (&mut *planned, configured) else {
+        *planned = configured.clone();
         return;
     };
     for attribute in attributes {

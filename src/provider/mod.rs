@@ -13,7 +13,7 @@ pub use config::{configure, schema, validate, Configured};
 
 use crate::data_sources::{user::UserDataSource, users::UsersDataSource};
 use crate::framework::{register, register_data_source, AnyDataSource, AnyResource};
-use crate::resources::user::UserResource;
+use crate::resources::{user::UserResource, user_roster::UserRosterResource};
 
 /// Every resource and data source this provider serves; the gRPC server
 /// and the docs generator both read it. A new resource is one line here.
@@ -25,7 +25,7 @@ pub struct Registry {
 impl Default for Registry {
     fn default() -> Self {
         Registry {
-            resources: vec![register(UserResource)],
+            resources: vec![register(UserResource), register(UserRosterResource)],
             data_sources: vec![
                 register_data_source(UserDataSource),
                 register_data_source(UsersDataSource),

@@ -4,3 +4,4 @@
 //! [`Registry`](crate::provider::Registry) makes Terraform see it.
 
 pub mod user;
+pub mod user_roster;

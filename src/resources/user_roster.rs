@@ -1,0 +1,1158 @@
+//! `domo_user_roster`: many people's Domo accounts in one resource, a map
+//! keyed by email address, so that a whole company syncs in one Terraform
+//! resource (Terraform's own work per resource, not the API, is what makes
+//! thousands of `domo_user` resources slow).
+//!
+//! Each entry keeps `domo_user`'s promises: emails compare case-insensitively
+//! (a key that changes only in letter case is the same person), `timezone`
+//! and `locale` keep their configured values, a user deleted in Domo leaves
+//! state with a warning and is created again, and a create is never blindly
+//! re-sent. On top of that:
+//! - the plan shows, per entry, what is created, changed and removed, and
+//!   nothing for the rest;
+//! - apply runs every change concurrently through the Domo client's bulk
+//!   call; a partial failure stores exactly the users that exist, with one
+//!   error per failed entry, so the next plan retries only those;
+//! - `adopt_existing` takes over users that already exist in Domo;
+//! - `on_removal` chooses between deleting and letting go of users whose
+//!   entry leaves the map (and on destroy).
+//!
+//! What Domo assigns (id, timestamps, its spelling of the address) lives in
+//! a separate computed map, `accounts`, with the same keys, rather than
+//! inside each `users` entry: Terraform 1.0 cannot validate a plan whose
+//! nested map elements gain computed values (it crashes), while a nested
+//! map planned exactly as configured works in every version.
+//!
+//! The Domo side (concurrency, the shared listing) lives in `crate::domo`;
+//! this file holds the Terraform side: per-entry diff, validation, state.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::domo::{same_email, ChangeDone, DomoClient, DomoError, User, UserChange};
+use crate::framework::{Outcome, Resource};
+use crate::model;
+use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
+use crate::provider::errors::{api_error, Action, ObjectKind};
+use crate::provider::models::UserProfile;
+use crate::provider::rules::{
+    check_email, check_not_blank, check_role, looks_like_email, parse_id,
+};
+
+/// Diagnostics about entries shown one by one; the rest are summed up in
+/// one, so that a systematic problem in 20,000 entries stays readable.
+const MAX_ENTRY_DIAGNOSTICS: usize = 20;
+/// Keys named in that summary.
+const MAX_KEYS_IN_SUMMARY: usize = 50;
+/// For this long after an apply created users, a user that reads as gone
+/// is taken for Domo's replication lag first...
+const FRESH_USERS_WINDOW: Duration = Duration::from_secs(120);
+/// ...and read again for at most this long.
+const NOT_FOUND_RETRY_BUDGET: Duration = Duration::from_secs(15);
+
+/// `on_removal` values.
+const DELETE: &str = "delete";
+const KEEP: &str = "keep";
+
+model! {
+    /// One person in a roster, as configured: what a `domo_user` sets,
+    /// with the email address as the map key.
+    pub struct RosterEntry {
+        profile: UserProfile [],
+        /// Time zone, such as `America/Denver`. Domo accepts it but never
+        /// returns it, so changes made outside Terraform cannot be detected.
+        timezone: Field<String> [optional],
+        /// Locale, such as `en-US`. Domo accepts it but never returns it, so
+        /// changes made outside Terraform cannot be detected.
+        locale: Field<String> [optional],
+    }
+}
+
+model! {
+    /// What Domo assigned to one person of a roster.
+    pub struct RosterAccount {
+        /// Domo's numeric id of the user, as a string.
+        id: Field<String> [computed],
+        /// The primary email address as Domo holds it: the map key, possibly
+        /// spelled in another letter case. When the address is changed in
+        /// Domo, the plan shows it being set back to the key.
+        email: Field<String> [computed],
+        /// When the user was created in Domo (ISO-8601, UTC).
+        created_at: Field<String> [computed],
+        /// When the user was last changed in Domo (ISO-8601, UTC).
+        updated_at: Field<String> [computed],
+    }
+}
+
+model! {
+    /// A `domo_user_roster` as Terraform holds it.
+    pub struct RosterModel {
+        /// The people, keyed by primary email address (compared ignoring
+        /// letter case: two keys differing only in case are an error). Each
+        /// value sets what a `domo_user` sets. Typically built from a file:
+        /// `{ for p in csvdecode(file("people.csv")) : p.email => { name = p.name, role = p.role } }`.
+        users: Field<BTreeMap<String, RosterEntry>> [required, nested],
+        /// What Domo assigned to each person, under the same key as in
+        /// `users`: `accounts["jane@example.com"].id` is Jane's Domo user id.
+        accounts: Field<BTreeMap<String, RosterAccount>> [computed],
+        /// What to do when an entry's email already belongs to a Domo user
+        /// this roster does not manage: `false` (the default) fails that
+        /// entry; `true` adopts the user and updates it to match the entry
+        /// (one listing of Domo's users, then an update only where a value
+        /// differs). Only users not managed elsewhere should be adopted.
+        adopt_existing: Field<bool> [optional, computed],
+        /// What happens in Domo to a user whose entry leaves the map, and to
+        /// every user on destroy: `delete` (the default) deletes the user,
+        /// which cannot be undone; `keep` only stops managing it and leaves
+        /// the account as it is. The value in state at the time of the
+        /// removal counts: apply `keep` before destroying.
+        on_removal: Field<String> [optional, computed],
+        /// Whether Domo emails an invitation to each user this roster
+        /// creates (never to adopted users). Used only at creation.
+        /// Defaults to `false`.
+        send_invite: Field<bool> [optional, computed],
+    }
+}
+
+/// `users["<key>"].<attribute>`, or `users["<key>"]` for `None`.
+fn entry_path(key: &str, attribute: Option<&str>) -> AttributePath {
+    let path = AttributePath::root("users").key(key);
+    match attribute {
+        Some(name) => path.attribute(name),
+        None => path,
+    }
+}
+
+/// How keys and addresses are compared: Domo's email rule.
+fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+impl RosterEntry {
+    /// The entry after reading `user` from Domo, given this one from state
+    /// (`domo_user`'s refresh rules).
+    fn refreshed(&self, user: &User) -> Self {
+        RosterEntry {
+            profile: self.profile.refreshed(user),
+            timezone: self.timezone.clone(),
+            locale: self.locale.clone(),
+        }
+    }
+
+    /// Everything Domo reports about `user`, for an import.
+    fn of(user: &User) -> Self {
+        RosterEntry::default().refreshed(user)
+    }
+
+    /// Whether adopting `user` for this planned entry needs an update:
+    /// some value Domo reports differs, or a write-only value (which Domo
+    /// never reports) is configured.
+    fn adoption_needs_update(&self, user: &User) -> bool {
+        self.profile.refreshed(user) != self.profile
+            || !self.timezone.is_null()
+            || !self.locale.is_null()
+    }
+}
+
+impl RosterAccount {
+    /// A new person's account as planned: only the address is known.
+    fn planned_for(key: &str) -> Self {
+        RosterAccount {
+            id: Field::Unknown,
+            email: Field::Known(key.to_owned()),
+            created_at: Field::Unknown,
+            updated_at: Field::Unknown,
+        }
+    }
+
+    /// A person whose user could not be created by the roster's first
+    /// apply: in state without an id, so that the next plan creates it.
+    fn pending(key: &str) -> Self {
+        RosterAccount {
+            id: Field::Null,
+            email: Field::Known(key.to_owned()),
+            created_at: Field::Null,
+            updated_at: Field::Null,
+        }
+    }
+
+    /// Whether no Domo user stands behind this account yet (see
+    /// [`RosterAccount::pending`]).
+    fn is_pending(&self) -> bool {
+        self.id.is_null()
+    }
+
+    /// The account as Domo reports it, keeping our spelling of the address
+    /// when Domo's differs only in letter case.
+    fn refreshed(&self, user: &User) -> Self {
+        let email = match self.email.known() {
+            Some(ours) if same_email(ours, &user.email) => ours.clone(),
+            _ => user.email.clone(),
+        };
+        RosterAccount {
+            id: Field::Known(user.id.to_string()),
+            email: Field::Known(email),
+            created_at: Field::from_option(user.created_at.clone()),
+            updated_at: Field::from_option(user.updated_at.clone()),
+        }
+    }
+
+    /// This planned account with what only Domo knows filled in: each
+    /// value still unknown comes from `user`; known values stay as planned
+    /// (Terraform requires them back exactly).
+    fn applied(mut self, user: &User) -> Self {
+        if self.id.is_unknown() {
+            self.id = Field::Known(user.id.to_string());
+        }
+        if self.email.is_unknown() {
+            self.email = Field::Known(user.email.clone());
+        }
+        if self.created_at.is_unknown() {
+            self.created_at = Field::from_option(user.created_at.clone());
+        }
+        if self.updated_at.is_unknown() {
+            self.updated_at = Field::from_option(user.updated_at.clone());
+        }
+        self
+    }
+
+    fn id(&self, key: &str) -> Result<u64, Diagnostic> {
+        self.id.as_deref().and_then(parse_id).ok_or_else(|| {
+            Diagnostic::error(
+                "Invalid user id in state",
+                format!(
+                    "accounts[\"{key}\"] holds {:?} where Domo's numeric user id belongs. Remove the entry from users, apply, then add it back with adopt_existing = true.",
+                    self.id
+                ),
+            )
+            .at(entry_path(key, None))
+        })
+    }
+}
+
+/// One person as state holds them: the configured side and Domo's side.
+#[derive(Clone, Debug, PartialEq)]
+struct Person {
+    entry: RosterEntry,
+    account: RosterAccount,
+}
+
+impl Person {
+    /// Whether Domo must be written for this person to become `planned`
+    /// under `key`.
+    fn differs_in_domo(&self, key: &str, planned: &RosterEntry) -> bool {
+        differs_in_domo(&self.entry, &self.account, key, planned)
+    }
+}
+
+/// Whether Domo must be written for a person (`entry` and `account` in
+/// state) to become `planned` under `key`. A value not known yet counts as
+/// a change.
+fn differs_in_domo(
+    entry: &RosterEntry,
+    account: &RosterAccount,
+    key: &str,
+    planned: &RosterEntry,
+) -> bool {
+    let same_address = account.email.known().is_some_and(|e| same_email(e, key));
+    !(same_address
+        && entry.profile == planned.profile
+        && entry.timezone == planned.timezone
+        && entry.locale == planned.locale)
+}
+
+impl RosterModel {
+    fn on_removal(&self) -> &str {
+        match self.on_removal.as_deref() {
+            Some(KEEP) => KEEP,
+            _ => DELETE,
+        }
+    }
+
+    fn adopt_existing(&self) -> bool {
+        self.adopt_existing.known().copied().unwrap_or(false)
+    }
+
+    /// Takes the people out of this model (leaving its settings): each
+    /// `users` entry with its `accounts` entry. An entry without an account
+    /// (never in state written by this provider) gets an unknown one.
+    fn take_people(&mut self) -> Option<BTreeMap<String, Person>> {
+        let Field::Known(users) = std::mem::take(&mut self.users) else {
+            return None;
+        };
+        let mut accounts = match std::mem::take(&mut self.accounts) {
+            Field::Known(accounts) => accounts,
+            _ => BTreeMap::new(),
+        };
+        Some(
+            users
+                .into_iter()
+                .map(|(key, entry)| {
+                    let account = accounts
+                        .remove(&key)
+                        .unwrap_or_else(|| RosterAccount::planned_for(&key));
+                    (key, Person { entry, account })
+                })
+                .collect(),
+        )
+    }
+
+    /// This model's settings with `people` as its users and accounts.
+    fn with_people(mut self, people: BTreeMap<String, Person>) -> RosterModel {
+        let mut users = BTreeMap::new();
+        let mut accounts = BTreeMap::new();
+        for (key, person) in people {
+            accounts.insert(key.clone(), person.account);
+            users.insert(key, person.entry);
+        }
+        self.users = Field::Known(users);
+        self.accounts = Field::Known(accounts);
+        self
+    }
+}
+
+/// Diagnostics about entries: the first [`MAX_ENTRY_DIAGNOSTICS`] of each
+/// severity as they are, the rest summed up in one that names their keys.
+#[derive(Default)]
+struct EntryDiagnostics {
+    shown: Diagnostics,
+    errors_left_out: Vec<String>,
+    warnings_left_out: Vec<String>,
+    errors: usize,
+    warnings: usize,
+}
+
+impl EntryDiagnostics {
+    fn push(&mut self, key: &str, diagnostic: Diagnostic) {
+        use crate::protocol::diagnostics::Severity;
+        let (count, left_out) = match diagnostic.severity {
+            Severity::Error => (&mut self.errors, &mut self.errors_left_out),
+            Severity::Warning => (&mut self.warnings, &mut self.warnings_left_out),
+        };
+        *count += 1;
+        if *count <= MAX_ENTRY_DIAGNOSTICS {
+            self.shown.push(diagnostic);
+        } else {
+            left_out.push(key.to_owned());
+        }
+    }
+
+    fn finish(mut self, what_next: &str) -> Diagnostics {
+        let sections = [
+            (std::mem::take(&mut self.errors_left_out), true),
+            (std::mem::take(&mut self.warnings_left_out), false),
+        ];
+        for (mut keys, is_error) in sections {
+            if keys.is_empty() {
+                continue;
+            }
+            keys.sort_unstable();
+            let more = keys.len();
+            let named: Vec<String> = keys
+                .iter()
+                .take(MAX_KEYS_IN_SUMMARY)
+                .map(|k| format!("\"{k}\""))
+                .collect();
+            let rest = more.saturating_sub(MAX_KEYS_IN_SUMMARY);
+            let tail = if rest > 0 {
+                format!(" and {rest} more")
+            } else {
+                String::new()
+            };
+            let kind = if is_error { "errors" } else { "warnings" };
+            let summary = format!("{more} more entries with {kind}");
+            let detail = format!(
+                "Only the first {MAX_ENTRY_DIAGNOSTICS} entries with {kind} are shown one by one. The same kind of problem may apply to these entries of users: {}{tail}. {what_next}",
+                named.join(", ")
+            );
+            self.shown.push(if is_error {
+                Diagnostic::error(summary, detail).at(AttributePath::root("users"))
+            } else {
+                Diagnostic::warning(summary, detail).at(AttributePath::root("users"))
+            });
+        }
+        self.shown
+    }
+}
+
+/// The problems of a configured roster that Terraform can show at plan
+/// time, before any call to Domo.
+fn problems(config: &RosterModel) -> Diagnostics {
+    let mut out = Diagnostics::default();
+    if let Some(value) = config.on_removal.known() {
+        if value != DELETE && value != KEEP {
+            out.push(
+                Diagnostic::error(
+                    "Invalid on_removal",
+                    format!("on_removal = \"{value}\" is neither \"delete\" (delete users whose entry is removed) nor \"keep\" (leave their accounts in Domo)."),
+                )
+                .at(AttributePath::root("on_removal")),
+            );
+        }
+    }
+    let Some(users) = config.users.known() else {
+        return out;
+    };
+    let mut entries = EntryDiagnostics::default();
+    let mut first_spelling: HashMap<String, &str> = HashMap::with_capacity(users.len());
+    for (key, entry) in users {
+        if !looks_like_email(key) {
+            entries.push(
+                key,
+                Diagnostic::error(
+                    "Invalid email key in users",
+                    format!("users[\"{key}\"]: the key must be the user's email address, like jane.doe@example.com."),
+                )
+                .at(entry_path(key, None)),
+            );
+        } else if let Some(other) = first_spelling.insert(email_key(key), key) {
+            entries.push(
+                key,
+                Diagnostic::error(
+                    "Duplicate email in users",
+                    format!("users[\"{key}\"] and users[\"{other}\"] are the same address (emails are compared ignoring letter case), so they would be the same Domo user. Keep one of them."),
+                )
+                .at(entry_path(key, None)),
+            );
+        }
+        let profile = &entry.profile;
+        let checks = [
+            check_role(&profile.role, entry_path(key, Some("role"))),
+            check_email(
+                &profile.alternate_email,
+                entry_path(key, Some("alternate_email")),
+            ),
+            check_not_blank(&profile.name, entry_path(key, Some("name"))),
+        ];
+        for mut diagnostic in checks.into_iter().flatten() {
+            diagnostic.detail = format!("users[\"{key}\"]: {}", diagnostic.detail);
+            entries.push(key, diagnostic);
+        }
+    }
+    out.0.extend(
+        entries
+            .finish("Fix the configuration (or the file it is read from) and plan again.")
+            .0,
+    );
+    out
+}
+
+/// A change waiting for Domo's answer: what to store when it succeeds and
+/// what to keep when it fails.
+enum Pending {
+    /// A new person (or an adopted user, when `adopting`): stored on
+    /// success, absent on failure.
+    Create {
+        key: String,
+        planned: Person,
+        adopting: bool,
+    },
+    /// A person whose user changes: as planned on success, as before (under
+    /// the prior key) on failure.
+    Update {
+        key: String,
+        planned: Person,
+        prior_key: String,
+        prior: Box<Person>,
+    },
+    /// A removed person: gone on success, kept on failure.
+    Delete { key: String, prior: Person },
+}
+
+/// Where an apply stands: the state being assembled, and its diagnostics.
+#[derive(Default)]
+struct Assembly {
+    people: BTreeMap<String, Person>,
+    diagnostics: EntryDiagnostics,
+    created_any: bool,
+    /// The roster's first apply (a Terraform create): Terraform taints a
+    /// resource whose creation reports an error, and replaces it on the
+    /// next apply, deleting and re-creating every user. So a failed entry
+    /// is a warning there, and stays in state as pending (no id) for the
+    /// next apply to create.
+    first_apply: bool,
+}
+
+impl Assembly {
+    /// Records an entry that failed to be created or adopted.
+    fn creation_failed(&mut self, key: String, planned: Person, diagnostic: Diagnostic) {
+        self.diagnostics.push(&key, diagnostic);
+        if self.first_apply {
+            let person = Person {
+                account: RosterAccount::pending(&key),
+                ..planned
+            };
+            self.people.insert(key, person);
+        }
+    }
+
+    fn store(&mut self, key: String, mut planned: Person, user: &User) {
+        planned.account = planned.account.applied(user);
+        self.people.insert(key, planned);
+    }
+
+    /// Stores the outcome of one change.
+    fn settle(&mut self, pending: Pending, result: Result<ChangeDone, DomoError>) {
+        match (pending, result) {
+            (Pending::Create { key, planned, .. }, Ok(ChangeDone::Created(user))) => {
+                self.created_any = true;
+                self.store(key, planned, &user);
+            }
+            (Pending::Create { key, planned, .. }, Ok(ChangeDone::Updated(user)))
+            | (Pending::Update { key, planned, .. }, Ok(ChangeDone::Updated(user))) => {
+                self.store(key, planned, &user);
+            }
+            (Pending::Delete { .. }, Ok(ChangeDone::Deleted)) => {}
+            (
+                Pending::Create {
+                    key,
+                    planned,
+                    adopting,
+                },
+                Err(e),
+            ) => {
+                let diagnostic = if e.is_conflict() && !adopting {
+                    existing_email(&key, Some(&e))
+                } else {
+                    entry_error(Action::Create, &key, &e)
+                };
+                self.creation_failed(key, planned, diagnostic);
+            }
+            (Pending::Update { key, .. }, Err(e)) if e.is_not_found() => {
+                // Deleted in Domo since the plan: nothing to keep; the next
+                // plan creates it again.
+                self.diagnostics.push(
+                    &key,
+                    Diagnostic::error(
+                        "Domo user no longer exists",
+                        format!("users[\"{key}\"]: the user was deleted outside Terraform after this change was planned, so there is nothing to update. It has left the state; the next plan creates it again."),
+                    )
+                    .at(entry_path(&key, None)),
+                );
+            }
+            (
+                Pending::Update {
+                    key,
+                    prior_key,
+                    prior,
+                    ..
+                },
+                Err(e),
+            ) => {
+                let diagnostic = if e.is_conflict() {
+                    Diagnostic::error(
+                        "Email already used by another Domo user",
+                        format!("users[\"{key}\"]: cannot give Domo user {} this address: another user already has it. Domo said: {e}", prior.account.id.as_deref().unwrap_or("?")),
+                    )
+                    .at(entry_path(&key, None))
+                } else {
+                    entry_error(Action::Update, &key, &e)
+                };
+                self.diagnostics.push(&key, diagnostic);
+                self.people.insert(prior_key, *prior);
+            }
+            (Pending::Delete { key, prior }, Err(e)) => {
+                self.diagnostics
+                    .push(&key, entry_error(Action::Delete, &key, &e));
+                self.people.insert(key, prior);
+            }
+            // A result of another kind than the change asked for: the
+            // client never answers so; keep what is known to exist.
+            (pending, Ok(_)) => {
+                let key = match pending {
+                    Pending::Create { key, planned, .. } => {
+                        if self.first_apply {
+                            let person = Person {
+                                account: RosterAccount::pending(&key),
+                                ..planned
+                            };
+                            self.people.insert(key.clone(), person);
+                        }
+                        key
+                    }
+                    Pending::Update {
+                        key,
+                        prior_key,
+                        prior,
+                        ..
+                    } => {
+                        self.people.insert(prior_key, *prior);
+                        key
+                    }
+                    Pending::Delete { key, prior } => {
+                        self.people.insert(key.clone(), prior);
+                        key
+                    }
+                };
+                self.diagnostics.push(
+                    &key,
+                    Diagnostic::error(
+                        "Unexpected result from the Domo client",
+                        format!("users[\"{key}\"]: the change finished with a result of another kind. This is a bug; please report it. The next plan shows what is left to do."),
+                    )
+                    .at(entry_path(&key, None)),
+                );
+            }
+        }
+    }
+}
+
+/// "Could not update Domo user", naming and pointing at the entry.
+fn entry_error(action: Action, key: &str, error: &DomoError) -> Diagnostic {
+    let mut diagnostic = api_error(action, ObjectKind::User, error);
+    diagnostic.detail = format!("users[\"{key}\"]: {}", diagnostic.detail);
+    diagnostic.at(entry_path(key, None))
+}
+
+/// An entry whose address another Domo user has; `error` is Domo's refusal
+/// when there was one (otherwise the listing showed it).
+fn existing_email(key: &str, error: Option<&DomoError>) -> Diagnostic {
+    let said = error
+        .map(|e| format!(" Domo said: {e}"))
+        .unwrap_or_default();
+    Diagnostic::error(
+        "A Domo user with this email already exists",
+        format!(
+            "users[\"{key}\"]: a Domo user this roster does not manage already has this address, and emails are unique within a Domo instance.{said}\n\nTo bring existing users under this roster, set adopt_existing = true on the domo_user_roster: each such user is then adopted and updated to match its entry. Otherwise remove the entry or use another address."
+        ),
+    )
+    .at(entry_path(key, None))
+}
+
+/// Private state: when an apply last created users, so that a refresh soon
+/// after can tell Domo's replication lag from a deletion.
+fn private_for_creation(now: SystemTime) -> Vec<u8> {
+    let ms = now
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    serde_json::json!({ "created_unix_ms": ms })
+        .to_string()
+        .into_bytes()
+}
+
+fn created_recently(private: &[u8], now: SystemTime) -> bool {
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(private) else {
+        return false;
+    };
+    let Some(ms) = json.get("created_unix_ms").and_then(|v| v.as_u64()) else {
+        return false;
+    };
+    let created = UNIX_EPOCH + Duration::from_millis(ms);
+    now.duration_since(created)
+        .is_ok_and(|age| age < FRESH_USERS_WINDOW)
+}
+
+/// The change that writes `planned` into Domo for `key`: the whole user,
+/// with the key as its address.
+fn fields_for(key: &str, planned: &RosterEntry) -> Result<crate::domo::UserFields, Diagnostic> {
+    planned
+        .profile
+        .fields(
+            &Field::Known(key.to_owned()),
+            &planned.timezone,
+            &planned.locale,
+        )
+        .map_err(|d| {
+            let mut d = d.into_first();
+            d.attribute = Some(entry_path(
+                key,
+                d.attribute.as_ref().and_then(|p| p.last_attribute()),
+            ));
+            d
+        })
+}
+
+/// Brings Domo from `prior` (empty on create) to `planned`: one bulk call
+/// for every create, update and delete, then the state of what exists.
+///
+/// On the roster's first apply (`first_apply`), Domo's users are listed
+/// before anything is written: when entries' addresses are taken and
+/// `adopt_existing` is off, the apply fails with nothing done (a clean
+/// error, which leaves no half-created roster for Terraform to taint).
+async fn apply_roster(
+    client: &DomoClient,
+    mut prior: BTreeMap<String, Person>,
+    mut planned: RosterModel,
+    first_apply: bool,
+) -> Result<Outcome<RosterModel>, Diagnostics> {
+    // People are moved, never copied: a roster may hold 20,000.
+    let Some(wanted) = planned.take_people() else {
+        return Err(Diagnostic::error(
+            "users is not known",
+            "Terraform sent a roster whose users are not known at apply time; this is a bug, please report it.",
+        )
+        .at(AttributePath::root("users"))
+        .into());
+    };
+    let prior_keys: HashMap<String, String> =
+        prior.keys().map(|k| (email_key(k), k.clone())).collect();
+    let send_invite = planned.send_invite.known().copied().unwrap_or(false);
+    let mut assembly = Assembly {
+        first_apply,
+        ..Assembly::default()
+    };
+    let mut changes: Vec<(Pending, UserChange)> = Vec::new();
+    let mut to_create: Vec<(String, Person)> = Vec::new();
+
+    for (key, person) in wanted {
+        let prior_key = if prior.contains_key(&key) {
+            Some(key.clone())
+        } else {
+            prior_keys.get(&email_key(&key)).cloned()
+        };
+        let Some((prior_key, before)) = prior_key.and_then(|k| prior.remove_entry(&k)) else {
+            to_create.push((key, person));
+            continue;
+        };
+        if before.account.is_pending() {
+            to_create.push((key, person));
+            continue;
+        }
+        if !before.differs_in_domo(&key, &person.entry) {
+            assembly.people.insert(key, person);
+            continue;
+        }
+        let change = before.account.id(&prior_key).and_then(|id| {
+            Ok(UserChange::Update {
+                id,
+                fields: fields_for(&key, &person.entry)?,
+            })
+        });
+        match change {
+            Ok(change) => changes.push((
+                Pending::Update {
+                    key,
+                    planned: person,
+                    prior_key,
+                    prior: Box::new(before),
+                },
+                change,
+            )),
+            Err(diagnostic) => {
+                assembly.diagnostics.push(&key, diagnostic);
+                assembly.people.insert(prior_key, before);
+            }
+        }
+    }
+
+    // What is left of the prior people left the map.
+    let removed = std::mem::take(&mut prior);
+    if planned.on_removal() == KEEP {
+        tracing::debug!(
+            users = removed.len(),
+            "on_removal = keep: users leave the roster, not Domo"
+        );
+    } else {
+        for (key, before) in removed {
+            if before.account.is_pending() {
+                continue; // never created: nothing to delete
+            }
+            match before.account.id(&key) {
+                Ok(id) => changes.push((
+                    Pending::Delete { key, prior: before },
+                    UserChange::Delete { id },
+                )),
+                Err(diagnostic) => {
+                    assembly.diagnostics.push(&key, diagnostic);
+                    assembly.people.insert(key, before);
+                }
+            }
+        }
+    }
+
+    // New people: created, or adopted when their address is taken.
+    let adopt = planned.adopt_existing();
+    let existing: HashMap<String, User> = if (adopt || first_apply) && !to_create.is_empty() {
+        let users = client
+            .list_all_users()
+            .await
+            .map_err(|e| Diagnostics::from(api_error(Action::List, ObjectKind::User, &e)))?;
+        users
+            .into_iter()
+            .map(|u| (email_key(&u.email), u))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    if !adopt && !existing.is_empty() {
+        let mut taken = EntryDiagnostics::default();
+        for (key, _) in &to_create {
+            if existing.contains_key(&email_key(key)) {
+                taken.push(key, existing_email(key, None));
+            }
+        }
+        if taken.errors > 0 {
+            return Err(taken.finish(
+                "Nothing was changed in Domo. Set adopt_existing = true to adopt these users, or remove their entries.",
+            ));
+        }
+    }
+    let mut adopted = 0usize;
+    for (key, person) in to_create {
+        let fields = match fields_for(&key, &person.entry) {
+            Ok(fields) => fields,
+            Err(d) => {
+                assembly.creation_failed(key, person, d);
+                continue;
+            }
+        };
+        let found = existing.get(&email_key(&key)).filter(|_| adopt);
+        let change = match found {
+            Some(user) if !person.entry.adoption_needs_update(user) => {
+                adopted += 1;
+                assembly.store(key, person, user);
+                continue;
+            }
+            Some(user) => {
+                adopted += 1;
+                UserChange::Update {
+                    id: user.id,
+                    fields,
+                }
+            }
+            None => UserChange::Create {
+                fields,
+                send_invite,
+            },
+        };
+        let adopting = matches!(change, UserChange::Update { .. });
+        changes.push((
+            Pending::Create {
+                key,
+                planned: person,
+                adopting,
+            },
+            change,
+        ));
+    }
+    drop(existing);
+
+    tracing::debug!(changes = changes.len(), adopted, "applying a user roster");
+    for (pending, result) in client.apply_user_changes(changes).await {
+        assembly.settle(pending, result);
+    }
+    let mut diagnostics = assembly.diagnostics.finish(
+        "Every failed entry is left as it was in Domo (and in state); the next plan shows them again and apply retries only those.",
+    );
+    if first_apply {
+        // See `Assembly::first_apply`: failures are warnings here.
+        for d in &mut diagnostics.0 {
+            d.severity = crate::protocol::diagnostics::Severity::Warning;
+            d.detail.push_str("\n\nThe roster was created without this user, which is pending in state (no id): run terraform apply again to retry.");
+        }
+    }
+    let created_any = assembly.created_any;
+    let mut outcome = Outcome::new(planned.with_people(assembly.people));
+    outcome.diagnostics = diagnostics;
+    if created_any {
+        outcome = outcome.with_private(private_for_creation(SystemTime::now()));
+    }
+    Ok(outcome)
+}
+
+/// What `terraform import` accepts.
+#[derive(Debug, PartialEq, Eq)]
+enum ImportFilter {
+    All,
+    EmailDomain(String),
+    Role(String),
+}
+
+impl ImportFilter {
+    fn parse(raw: &str) -> Result<ImportFilter, Diagnostic> {
+        let raw = raw.trim();
+        let usage = "Use one of:\n\n  terraform import domo_user_roster.NAME all\n  terraform import domo_user_roster.NAME email_domain:example.com\n  terraform import domo_user_roster.NAME role:Participant";
+        if raw == "all" {
+            return Ok(ImportFilter::All);
+        }
+        if let Some(domain) = raw.strip_prefix("email_domain:") {
+            let domain = domain.trim().trim_start_matches('@').to_lowercase();
+            let valid = !domain.is_empty()
+                && !domain.contains(['@', ' '])
+                && domain.split('.').all(|label| !label.is_empty());
+            if valid {
+                return Ok(ImportFilter::EmailDomain(domain));
+            }
+            return Err(Diagnostic::error(
+                "Invalid import filter",
+                format!("\"{raw}\": the domain must be the part of the address after '@', such as example.com. {usage}"),
+            ));
+        }
+        if let Some(role) = raw.strip_prefix("role:") {
+            let role = Field::Known(role.trim().to_owned());
+            if let Some(mut problem) = check_role(&role, AttributePath::default()) {
+                problem.attribute = None;
+                return Err(problem);
+            }
+            return Ok(ImportFilter::Role(
+                role.known().cloned().unwrap_or_default(),
+            ));
+        }
+        Err(Diagnostic::error(
+            "Invalid import filter",
+            format!("\"{raw}\" is not a roster import filter. {usage}"),
+        ))
+    }
+
+    fn matches(&self, user: &User) -> bool {
+        match self {
+            ImportFilter::All => true,
+            ImportFilter::EmailDomain(domain) => user
+                .email
+                .trim()
+                .rsplit_once('@')
+                .is_some_and(|(_, d)| d.to_lowercase() == *domain),
+            ImportFilter::Role(role) => user.role == *role,
+        }
+    }
+}
+
+pub struct UserRosterResource;
+
+#[tonic::async_trait]
+impl Resource for UserRosterResource {
+    type Model = RosterModel;
+    const TYPE_NAME: &'static str = "domo_user_roster";
+    const DESCRIPTION: &'static str = "Many users of a Domo instance in one resource: a map keyed by email address, each entry with what a `domo_user` sets. Made for synchronising a whole company's accounts (tens of thousands of people) from a file, with one plan entry per person that changes. Removing an entry deletes the user in Domo unless `on_removal = \"keep\"`.";
+
+    fn validate(&self, config: &RosterModel) -> Diagnostics {
+        problems(config)
+    }
+
+    fn modify_plan(
+        &self,
+        prior: Option<&RosterModel>,
+        planned: &mut RosterModel,
+        config: &RosterModel,
+    ) -> Diagnostics {
+        // Defaults come from the configuration: a setting removed from it
+        // goes back to its default rather than keeping its prior value.
+        planned.adopt_existing =
+            Field::Known(config.adopt_existing.known().copied().unwrap_or(false));
+        planned.send_invite = Field::Known(config.send_invite.known().copied().unwrap_or(false));
+        planned.on_removal = match &config.on_removal {
+            Field::Null => Field::Known(DELETE.to_owned()),
+            other => other.clone(),
+        };
+        let Field::Known(users) = &planned.users else {
+            planned.accounts = Field::Unknown;
+            return Diagnostics::default();
+        };
+        let empty_users = BTreeMap::new();
+        let empty_accounts = BTreeMap::new();
+        let prior_users = prior.and_then(|p| p.users.known()).unwrap_or(&empty_users);
+        let prior_accounts = prior
+            .and_then(|p| p.accounts.known())
+            .unwrap_or(&empty_accounts);
+        let prior_keys: HashMap<String, &str> = prior_users
+            .keys()
+            .map(|k| (email_key(k), k.as_str()))
+            .collect();
+        let mut accounts = BTreeMap::new();
+        for (key, entry) in users {
+            let prior_key = if prior_users.contains_key(key) {
+                Some(key.as_str())
+            } else {
+                prior_keys.get(&email_key(key)).copied()
+            };
+            let before = prior_key
+                .and_then(|k| Some((prior_users.get(k)?, prior_accounts.get(k)?)))
+                .filter(|(_, account)| !account.is_pending());
+            let account = match before {
+                // New: what Domo assigns is unknown, except the address.
+                None => RosterAccount::planned_for(key),
+                // The same person (perhaps under a key spelled differently):
+                // what Domo gave stays unless Domo is written.
+                Some((before_entry, before_account)) => {
+                    let changes = differs_in_domo(before_entry, before_account, key, entry);
+                    let mut account = before_account.clone();
+                    if !account.email.known().is_some_and(|e| same_email(e, key)) {
+                        account.email = Field::Known(key.clone());
+                    }
+                    if changes {
+                        account.updated_at = Field::Unknown;
+                    }
+                    account
+                }
+            };
+            accounts.insert(key.clone(), account);
+        }
+        planned.accounts = Field::Known(accounts);
+        Diagnostics::default()
+    }
+
+    async fn create(
+        &self,
+        client: &DomoClient,
+        planned: RosterModel,
+    ) -> Result<Outcome<RosterModel>, Diagnostics> {
+        apply_roster(client, BTreeMap::new(), planned, true).await
+    }
+
+    async fn read(
+        &self,
+        client: &DomoClient,
+        mut current: RosterModel,
+        private: &[u8],
+    ) -> Result<Outcome<RosterModel>, Diagnostics> {
+        let Some(people) = current.take_people() else {
+            return Ok(Outcome::new(current));
+        };
+        let mut diagnostics = EntryDiagnostics::default();
+        let mut refreshed = BTreeMap::new();
+        let mut to_read: Vec<(String, Person, u64)> = Vec::with_capacity(people.len());
+        for (key, person) in people {
+            if person.account.is_pending() {
+                refreshed.insert(key, person); // created by the next apply
+                continue;
+            }
+            match person.account.id(&key) {
+                Ok(id) => to_read.push((key, person, id)),
+                Err(diagnostic) => {
+                    diagnostics.push(&key, diagnostic);
+                    refreshed.insert(key, person);
+                }
+            }
+        }
+        let ids: Vec<u64> = to_read.iter().map(|(_, _, id)| *id).collect();
+        let mut found = client.read_users(&ids).await;
+        // A user missing right after this roster created users may only be
+        // Domo's replication lag: ask again for a bounded time.
+        if created_recently(private, SystemTime::now()) {
+            retry_missing(client, &ids, &mut found).await;
+        }
+        for ((key, person, id), result) in to_read.into_iter().zip(found) {
+            match result {
+                Ok(Some(user)) => {
+                    let person = Person {
+                        entry: person.entry.refreshed(&user),
+                        account: person.account.refreshed(&user),
+                    };
+                    refreshed.insert(key, person);
+                }
+                Ok(None) => diagnostics.push(
+                    &key,
+                    Diagnostic::warning(
+                        "Domo user no longer exists",
+                        format!("users[\"{key}\"]: Domo user {id} was not found or has been deleted in Domo. It was removed from Terraform state; the next plan creates it again."),
+                    )
+                    .at(entry_path(&key, None)),
+                ),
+                Err(e) => {
+                    diagnostics.push(&key, entry_error(Action::Read, &key, &e));
+                    refreshed.insert(key, person);
+                }
+            }
+        }
+        let mut outcome = Outcome::new(current.with_people(refreshed));
+        outcome.diagnostics = diagnostics.finish(
+            "Users that no longer exist are planned for creation again; entries that could not be read keep their last known values.",
+        );
+        Ok(outcome)
+    }
+
+    async fn update(
+        &self,
+        client: &DomoClient,
+        mut prior: RosterModel,
+        planned: RosterModel,
+        _private: &[u8],
+    ) -> Result<Outcome<RosterModel>, Diagnostics> {
+        let people = prior.take_people().unwrap_or_default();
+        apply_roster(client, people, planned, false).await
+    }
+
+    async fn delete(
+        &self,
+        client: &DomoClient,
+        mut prior: RosterModel,
+    ) -> Result<Outcome<RosterModel>, Diagnostics> {
+        if prior.on_removal() == KEEP {
+            return Ok(Outcome::gone());
+        }
+        let people = prior.take_people().unwrap_or_default();
+        // Nobody wanted: every user is a removal.
+        prior.users = Field::Known(BTreeMap::new());
+        let outcome = apply_roster(client, people, prior, false).await?;
+        // Every user deleted: the roster is gone. Otherwise it stays, with
+        // the users that could not be deleted, and the errors.
+        let nothing_left = outcome
+            .state
+            .as_ref()
+            .and_then(|s| s.users.known())
+            .is_none_or(BTreeMap::is_empty);
+        if nothing_left && !outcome.diagnostics.has_errors() {
+            return Ok(Outcome::gone());
+        }
+        Ok(outcome)
+    }
+
+    async fn import(
+        &self,
+        client: &DomoClient,
+        raw: &str,
+    ) -> Result<Outcome<RosterModel>, Diagnostics> {
+        let filter = ImportFilter::parse(raw)?;
+        let listed = client
+            .list_all_users()
+            .await
+            .map_err(|e| Diagnostics::from(api_error(Action::Import, ObjectKind::User, &e)))?;
+        let people: BTreeMap<String, Person> = listed
+            .iter()
+            .filter(|user| filter.matches(user))
+            .map(|user| {
+                let person = Person {
+                    entry: RosterEntry::of(user),
+                    account: RosterAccount::default().refreshed(user),
+                };
+                (user.email.clone(), person)
+            })
+            .collect();
+        tracing::debug!(
+            listed = listed.len(),
+            imported = people.len(),
+            "imported a user roster"
+        );
+        let settings = RosterModel {
+            users: Field::Null,
+            accounts: Field::Null,
+            adopt_existing: Field::Known(false),
+            on_removal: Field::Known(DELETE.to_owned()),
+            send_invite: Field::Known(false),
+        };
+        Ok(Outcome::new(settings.with_people(people)))
+    }
+}
+
+/// Reads again, with backoff for at most [`NOT_FOUND_RETRY_BUDGET`], the
+/// users `found` reports as gone.
+async fn retry_missing(
+    client: &DomoClient,
+    ids: &[u64],
+    found: &mut [Result<Option<User>, DomoError>],
+) {
+    let started = std::time::Instant::now();
+    let mut wait = Duration::from_millis(200);
+    loop {
+        let missing: Vec<usize> = found
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| matches!(r, Ok(None)))
+            .map(|(i, _)| i)
+            .collect();
+        if missing.is_empty() || started.elapsed() + wait >= NOT_FOUND_RETRY_BUDGET {
+            return;
+        }
+        tracing::debug!(
+            users = missing.len(),
+            "new users not visible yet; reading again"
+        );
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(Duration::from_secs(3));
+        let again: Vec<u64> = missing.iter().map(|i| ids[*i]).collect();
+        for (index, result) in missing.into_iter().zip(client.read_users(&again).await) {
+            found[index] = result;
+        }
+    }
+}
