@@ -214,12 +214,14 @@ pub(crate) async fn update_user(
     user.role = input.role;
     input.optional.apply_to(user);
     user.updated_at = now;
-
-    Ok(if put_returns_body {
+    let answer = if put_returns_body {
         Json(user_json(user)).into_response()
     } else {
         StatusCode::OK.into_response()
-    })
+    };
+    let email = user.email.clone();
+    state.remember_email(id, &email);
+    Ok(answer)
 }
 
 /// `DELETE /v1/users/{id}`: 204; the user is then marked deleted.

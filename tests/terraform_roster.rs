@@ -1,0 +1,616 @@
+//! Acceptance tests of `domo_user_roster` with real Terraform: thousands of
+//! users in one resource read from a CSV file, changes and drift planned
+//! per entry, partial failures, adoption of existing users, `on_removal`,
+//! import, and a 20,000-entry roster. API calls are counted by the
+//! simulator; each test prints how long its Terraform commands took.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+use common::terraform::{plan_counts, TfResult, Workspace};
+use serde_json::Value;
+use terraform_provider_domo::sim::{SimConfig, SimStore, SimUser, Simulator};
+
+/// A roster read from `people.csv` the way the guide shows it.
+fn roster_config(extra: &str) -> String {
+    format!(
+        r#"
+locals {{
+  people = csvdecode(file("${{path.module}}/people.csv"))
+}}
+
+resource "domo_user_roster" "all" {{
+  users = {{ for p in local.people : p.email => {{
+    name  = p.name
+    role  = p.role
+    title = p.title == "" ? null : p.title
+  }} }}
+{extra}
+}}
+"#
+    )
+}
+
+/// One CSV row: (email, name, role, title).
+type Row = (String, String, String, String);
+
+fn rows(count: usize, prefix: &str) -> Vec<Row> {
+    (0..count)
+        .map(|i| {
+            (
+                format!("{prefix}-{i}@example.com"),
+                format!("{prefix} User {i}"),
+                "Participant".to_string(),
+                if i % 3 == 0 {
+                    "Analyst".to_string()
+                } else {
+                    String::new()
+                },
+            )
+        })
+        .collect()
+}
+
+fn write_csv(ws: &Workspace, rows: &[Row]) {
+    let mut text = String::from("email,name,role,title\n");
+    for (email, name, role, title) in rows {
+        text.push_str(&format!("{email},{name},{role},{title}\n"));
+    }
+    ws.write_file("people.csv", &text);
+}
+
+/// Runs a Terraform command, timing it.
+async fn timed(ws: &Workspace, what: &str, args: &[&str]) -> TfResult {
+    let started = Instant::now();
+    let out = ws.run(args).await;
+    eprintln!("{what}: {:.1?} (exit {})", started.elapsed(), out.code);
+    out
+}
+
+async fn apply(ws: &Workspace, what: &str) -> TfResult {
+    timed(
+        ws,
+        what,
+        &["apply", "-auto-approve", "-input=false", "-no-color"],
+    )
+    .await
+}
+
+async fn plan(ws: &Workspace, what: &str) -> TfResult {
+    timed(
+        ws,
+        what,
+        &["plan", "-detailed-exitcode", "-input=false", "-no-color"],
+    )
+    .await
+}
+
+async fn destroy(ws: &Workspace, what: &str) -> TfResult {
+    timed(
+        ws,
+        what,
+        &["destroy", "-auto-approve", "-input=false", "-no-color"],
+    )
+    .await
+}
+
+/// The roster's attributes in state.
+async fn roster_state(ws: &Workspace) -> Value {
+    ws.state_resources()
+        .await
+        .into_iter()
+        .find(|(address, _)| address == "domo_user_roster.all")
+        .map(|(_, values)| values)
+        .expect("a roster in state")
+}
+
+/// (id, lower-cased email) of every account in state that has an id.
+fn state_accounts(roster: &Value) -> BTreeSet<(String, String)> {
+    roster["accounts"]
+        .as_object()
+        .expect("accounts")
+        .values()
+        .filter_map(|a| {
+            let id = a["id"].as_str()?;
+            Some((id.to_owned(), a["email"].as_str()?.to_lowercase()))
+        })
+        .collect()
+}
+
+/// (id, lower-cased email) of every live user in the simulator.
+fn domo_users(store: &SimStore) -> BTreeSet<(String, String)> {
+    store
+        .users()
+        .into_iter()
+        .map(|u| (u.id.to_string(), u.email.to_lowercase()))
+        .collect()
+}
+
+/// The keys of `users` whose entry a saved plan changes, adds or removes.
+async fn planned_entry_changes(ws: &Workspace) -> BTreeSet<String> {
+    timed(
+        ws,
+        "plan -out",
+        &["plan", "-out=tfplan", "-input=false", "-no-color"],
+    )
+    .await
+    .expect_code(0, "plan -out");
+    let shown = ws
+        .run(&["show", "-json", "-no-color", "tfplan"])
+        .await
+        .expect_code(0, "show -json tfplan");
+    let json: Value = serde_json::from_str(&shown.stdout).expect("plan JSON");
+    let change = json["resource_changes"]
+        .as_array()
+        .and_then(|changes| {
+            changes
+                .iter()
+                .find(|c| c["address"] == "domo_user_roster.all")
+        })
+        .map(|c| c["change"].clone())
+        .unwrap_or(Value::Null);
+    let empty = serde_json::Map::new();
+    let side = |which: &str| -> BTreeMap<String, Value> {
+        change[which]["users"]
+            .as_object()
+            .unwrap_or(&empty)
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    let (before, after) = (side("before"), side("after"));
+    before
+        .keys()
+        .chain(after.keys())
+        .filter(|k| before.get(*k) != after.get(*k))
+        .cloned()
+        .collect()
+}
+
+fn users_by_email(store: &SimStore) -> BTreeMap<String, SimUser> {
+    store
+        .users()
+        .into_iter()
+        .map(|u| (u.email.to_lowercase(), u))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_two_thousand_user_roster_from_a_csv_file() {
+    const PEOPLE: usize = 2_000;
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    let ws = Workspace::new(&sim);
+    let mut people = rows(PEOPLE, "staff");
+    write_csv(&ws, &people);
+    ws.write_config(&roster_config(""));
+
+    apply(&ws, "apply 2,000").await.expect_code(0, "apply");
+    assert_eq!(store.users().len(), PEOPLE);
+    assert_eq!(store.stats().create_requests, PEOPLE as u64);
+    let roster = roster_state(&ws).await;
+    assert_eq!(state_accounts(&roster), domo_users(&store));
+    assert_eq!(roster["users"]["staff-3@example.com"]["title"], "Analyst");
+    assert_eq!(roster["users"]["staff-4@example.com"]["title"], Value::Null);
+
+    store.reset_stats();
+    let out = plan(&ws, "no-change plan")
+        .await
+        .expect_code(0, "clean plan");
+    assert!(out.stdout.contains("No changes"), "{}", out.all());
+    let stats = store.stats();
+    assert!(stats.total_api_requests <= 8, "refresh of 2,000: {stats:?}");
+
+    // Change 10 entries and remove 5: exactly 10 PUTs and 5 DELETEs.
+    for row in people.iter_mut().skip(100).take(10) {
+        row.3 = "Promoted".to_string();
+    }
+    let removed: Vec<Row> = people.drain(1_995..).collect();
+    write_csv(&ws, &people);
+    let changed = planned_entry_changes(&ws).await;
+    assert_eq!(changed.len(), 15, "{changed:?}");
+    assert!(
+        changed.contains("staff-100@example.com") && changed.contains("staff-1999@example.com")
+    );
+    let out = plan(&ws, "plan 15 changes").await.expect_code(2, "changes");
+    assert_eq!(plan_counts(&out.stdout), Some((0, 1, 0)));
+    assert!(
+        !out.stdout.contains("staff-99@example.com"),
+        "unchanged entries are not shown"
+    );
+    store.reset_stats();
+    apply(&ws, "apply 15 changes")
+        .await
+        .expect_code(0, "apply changes");
+    let stats = store.stats();
+    assert_eq!(
+        (
+            stats.update_requests,
+            stats.delete_requests,
+            stats.create_requests
+        ),
+        (10, 5, 0),
+        "{stats:?}"
+    );
+    let domo = users_by_email(&store);
+    assert_eq!(domo.len(), PEOPLE - 5);
+    assert_eq!(
+        domo["staff-105@example.com"].title.as_deref(),
+        Some("Promoted")
+    );
+    assert!(removed.iter().all(|r| !domo.contains_key(&r.0)));
+    plan(&ws, "plan after changes")
+        .await
+        .expect_code(0, "clean again");
+
+    // Drift of 3 entries made in Domo is planned back, and nothing else.
+    let drifted = [
+        "staff-7@example.com",
+        "staff-500@example.com",
+        "staff-1500@example.com",
+    ];
+    for email in drifted {
+        let id = domo[email].id;
+        assert!(store.edit_user(id, |u| u.title = Some("Changed in Domo".into())));
+    }
+    let changed = planned_entry_changes(&ws).await;
+    assert_eq!(
+        changed,
+        drifted
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<BTreeSet<_>>()
+    );
+    store.reset_stats();
+    apply(&ws, "apply drift back")
+        .await
+        .expect_code(0, "drift back");
+    assert_eq!(store.stats().update_requests, 3);
+    let domo = users_by_email(&store);
+    assert_eq!(domo["staff-7@example.com"].title.as_deref(), None);
+    assert_eq!(domo["staff-500@example.com"].title.as_deref(), None);
+
+    store.reset_stats();
+    destroy(&ws, "destroy").await.expect_code(0, "destroy");
+    assert!(store.users().is_empty());
+    assert_eq!(store.stats().delete_requests, (PEOPLE - 5) as u64);
+    assert!(ws.state_list().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_creates_are_reported_and_the_next_apply_finishes_the_job() {
+    const PEOPLE: usize = 700;
+    let sim = Simulator::start(SimConfig {
+        fail_every_nth_create: 7,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator");
+    let store = sim.store();
+    let ws = Workspace::new(&sim);
+    let mut people = rows(PEOPLE, "flaky");
+    write_csv(&ws, &people);
+    ws.write_config(&roster_config(""));
+
+    // The roster's first apply: failures are warnings (an error would make
+    // Terraform taint the roster and replace it, deleting every user).
+    let out = apply(&ws, "first apply, every 7th create fails").await;
+    let out = out.expect_code(0, "first apply");
+    let failed = PEOPLE / 7;
+    assert_eq!(store.users().len(), PEOPLE - failed);
+    // The first 20 one by one (Terraform folds similar warnings together),
+    // the rest summed up.
+    assert!(
+        out.stdout.contains("Warning: Could not create Domo user"),
+        "{}",
+        out.all()
+    );
+    assert!(out.stdout.contains("pending in state"), "{}", out.all());
+    assert!(
+        out.stdout
+            .contains(&format!("{} more entries with warnings", failed - 20)),
+        "{}",
+        out.all()
+    );
+    let roster = roster_state(&ws).await;
+    assert_eq!(state_accounts(&roster), domo_users(&store), "state = Domo");
+    let pending = roster["accounts"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|a| a["id"].is_null())
+        .count();
+    assert_eq!(pending, failed);
+    assert_eq!(
+        planned_entry_changes(&ws).await.len(),
+        0,
+        "users as configured"
+    );
+
+    // Later applies report failures as errors, and keep what exists.
+    people.extend(rows(70, "later"));
+    write_csv(&ws, &people);
+    let out = apply(&ws, "second apply, still failing").await;
+    let out = out.expect_code(1, "errors");
+    assert!(
+        out.stderr.contains("Error: Could not create Domo user"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stderr.contains("more entries with errors"),
+        "{}",
+        out.all()
+    );
+    let roster = roster_state(&ws).await;
+    assert_eq!(state_accounts(&roster), domo_users(&store), "state = Domo");
+
+    // The cause goes away: the next apply creates exactly what is missing.
+    let mut config = store.config();
+    config.fail_every_nth_create = 0;
+    store.set_config(config);
+    store.reset_stats();
+    apply(&ws, "third apply").await.expect_code(0, "converges");
+    let missing = PEOPLE + 70 - (state_accounts(&roster).len());
+    assert_eq!(store.stats().create_requests, missing as u64);
+    let emails: Vec<String> = store.users().into_iter().map(|u| u.email).collect();
+    let unique: BTreeSet<&String> = emails.iter().collect();
+    assert_eq!(emails.len(), PEOPLE + 70, "every person once");
+    assert_eq!(unique.len(), emails.len(), "no duplicates");
+    plan(&ws, "plan after convergence")
+        .await
+        .expect_code(0, "clean");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn existing_users_are_adopted_only_when_asked() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    store.seed_users(1_000); // "Seed User N", seed-N@example.com, Participant
+    let ws = Workspace::new(&sim);
+    // The seeded people as Domo has them (one in ten with a new title),
+    // plus 1,000 new ones.
+    let mut people: Vec<Row> = (1..=1_000)
+        .map(|n| {
+            let title = if n % 10 == 0 { "Adopted" } else { "" };
+            (
+                format!("seed-{n}@example.com"),
+                format!("Seed User {n}"),
+                "Participant".to_string(),
+                title.to_string(),
+            )
+        })
+        .collect();
+    people.extend(rows(1_000, "hire"));
+    write_csv(&ws, &people);
+
+    ws.write_config(&roster_config(""));
+    let out = apply(&ws, "apply without adopt_existing").await;
+    let out = out.expect_code(1, "existing emails");
+    assert!(
+        out.stderr
+            .contains("A Domo user with this email already exists"),
+        "{}",
+        out.all()
+    );
+    assert!(
+        out.stderr.contains("adopt_existing = true"),
+        "{}",
+        out.all()
+    );
+    assert_eq!(store.users().len(), 1_000, "nothing was created");
+    assert!(ws.state_list().await.is_empty(), "no roster in state");
+
+    ws.write_config(&roster_config("  adopt_existing = true"));
+    store.reset_stats();
+    apply(&ws, "apply with adopt_existing")
+        .await
+        .expect_code(0, "adopt");
+    let stats = store.stats();
+    assert_eq!(
+        (stats.create_requests, stats.update_requests),
+        (1_000, 100),
+        "a PUT only where a value differs: {stats:?}"
+    );
+    assert_eq!(store.users().len(), 2_000);
+    let roster = roster_state(&ws).await;
+    assert_eq!(state_accounts(&roster), domo_users(&store));
+    assert_eq!(
+        users_by_email(&store)["seed-10@example.com"]
+            .title
+            .as_deref(),
+        Some("Adopted")
+    );
+    plan(&ws, "plan after adoption")
+        .await
+        .expect_code(0, "clean");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_removal_keep_leaves_accounts_in_domo() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    let ws = Workspace::new(&sim);
+    let mut people = rows(50, "keep");
+    write_csv(&ws, &people);
+    ws.write_config(&roster_config("  on_removal = \"keep\""));
+    apply(&ws, "apply 50").await.expect_code(0, "apply");
+
+    people.truncate(45);
+    write_csv(&ws, &people);
+    apply(&ws, "remove 5").await.expect_code(0, "remove 5");
+    let roster = roster_state(&ws).await;
+    assert_eq!(roster["users"].as_object().unwrap().len(), 45);
+    destroy(&ws, "destroy").await.expect_code(0, "destroy");
+    assert!(ws.state_list().await.is_empty());
+    assert_eq!(store.users().len(), 50, "every account is still in Domo");
+    assert_eq!(store.stats().delete_requests, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_time_validation_names_each_entry() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let ws = Workspace::new(&sim);
+    ws.write_config(
+        r#"
+resource "domo_user_roster" "all" {
+  users = {
+    "not-an-email"     = { name = "A", role = "Participant" }
+    "Ada@Example.com"  = { name = "Ada", role = "Admin" }
+    "ada@example.com"  = { name = "Ada", role = "Admin" }
+    "bob@example.com"  = { name = "Bob", role = "admin" }
+  }
+  on_removal = "forget"
+}
+"#,
+    );
+    let out = plan(&ws, "invalid plan").await.expect_code(1, "invalid");
+    let all = out.all();
+    for expected in [
+        "Invalid email key in users",
+        "users[\"not-an-email\"]",
+        "Duplicate email in users",
+        "users[\"ada@example.com\"] and users[\"Ada@Example.com\"]",
+        "Invalid Domo role",
+        "users[\"bob@example.com\"]: \"admin\" is not a Domo role",
+        "Invalid on_removal",
+    ] {
+        assert!(all.contains(expected), "missing {expected:?} in\n{all}");
+    }
+    assert_eq!(sim.store().stats().total_api_requests, 0, "no call to Domo");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_by_filter_then_manage() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    store.seed_users(30);
+    for (email, role) in [
+        ("eng-1@corp.example", "Admin"),
+        ("eng-2@corp.example", "Participant"),
+    ] {
+        store.insert_user(SimUser {
+            name: email.to_string(),
+            email: email.to_string(),
+            role: role.to_string(),
+            ..SimUser::default()
+        });
+    }
+    let ws = Workspace::new(&sim);
+    ws.write_config(
+        r#"
+resource "domo_user_roster" "all" {
+  users = {
+    "ENG-1@corp.example" = { name = "eng-1@corp.example", role = "Admin" }
+    "eng-2@corp.example" = { name = "Engineer Two", role = "Participant" }
+  }
+}
+"#,
+    );
+    let bad = ws
+        .run(&[
+            "import",
+            "-no-color",
+            "domo_user_roster.all",
+            "email:eng-1@corp.example",
+        ])
+        .await
+        .expect_code(1, "bad filter");
+    assert!(
+        bad.all().contains("email_domain:example.com"),
+        "{}",
+        bad.all()
+    );
+    ws.run(&[
+        "import",
+        "-no-color",
+        "domo_user_roster.all",
+        "email_domain:corp.example",
+    ])
+    .await
+    .expect_code(0, "import");
+    let roster = roster_state(&ws).await;
+    let keys: Vec<&String> = roster["users"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["eng-1@corp.example", "eng-2@corp.example"]);
+    // A key in another letter case is the same person: no call for it; the
+    // name change is one PUT.
+    store.reset_stats();
+    apply(&ws, "apply after import")
+        .await
+        .expect_code(0, "apply");
+    let stats = store.stats();
+    assert_eq!(
+        (
+            stats.create_requests,
+            stats.update_requests,
+            stats.delete_requests
+        ),
+        (0, 1, 0)
+    );
+    plan(&ws, "plan after import").await.expect_code(0, "clean");
+    assert_eq!(store.users().len(), 32);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creates_whose_answer_is_lost_are_adopted_not_repeated() {
+    let sim = Simulator::start(SimConfig {
+        drop_connection_after_create: 3,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator");
+    let store = sim.store();
+    let ws = Workspace::new(&sim);
+    write_csv(&ws, &rows(50, "lost"));
+    ws.write_config(&roster_config(""));
+    apply(&ws, "apply, 3 answers lost")
+        .await
+        .expect_code(0, "apply");
+    assert_eq!(store.config().drop_connection_after_create, 0, "all fired");
+    assert_eq!(store.users().len(), 50);
+    assert_eq!(store.stats().create_requests, 50, "never re-sent");
+    let roster = roster_state(&ws).await;
+    assert_eq!(state_accounts(&roster), domo_users(&store));
+    plan(&ws, "plan").await.expect_code(0, "clean");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_twenty_thousand_user_roster_plans_and_applies() {
+    const PEOPLE: usize = 20_000;
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    let ws = Workspace::new(&sim);
+    write_csv(&ws, &rows(PEOPLE, "big"));
+    ws.write_config(&roster_config(""));
+    apply(&ws, "apply 20,000").await.expect_code(0, "apply");
+    assert_eq!(store.users().len(), PEOPLE);
+    // No refresh needed for the assertion: the plan compares configuration
+    // and state, 20,000 entries each way through the gRPC connection.
+    let out = timed(
+        &ws,
+        "plan -refresh=false",
+        &[
+            "plan",
+            "-refresh=false",
+            "-detailed-exitcode",
+            "-input=false",
+            "-no-color",
+        ],
+    )
+    .await;
+    out.expect_code(0, "clean plan");
+}
