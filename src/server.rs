@@ -305,13 +305,15 @@ impl Provider for ProviderService {
         &self,
         req: Request<pb::plan_resource_change::Request>,
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
-        let req = req.into_inner();
+        let mut req = req.into_inner();
+        // Each value is decoded from bytes taken out of the request, so the
+        // bytes are freed as soon as they are read.
         let planned = (|| {
             let resource = self.resource(&req.type_name)?;
-            let prior = decode(req.prior_state.as_ref(), "prior state")?;
-            let proposed = decode(req.proposed_new_state.as_ref(), "proposed new state")?;
-            let config = decode(req.config.as_ref(), "configuration")?;
-            resource.plan(&prior, &proposed, &config)
+            let prior = decode(req.prior_state.take().as_ref(), "prior state")?;
+            let proposed = decode(req.proposed_new_state.take().as_ref(), "proposed new state")?;
+            let config = decode(req.config.take().as_ref(), "configuration")?;
+            resource.plan(prior, proposed, config)
         })();
         let response = match planned {
             Ok(p) => pb::plan_resource_change::Response {

@@ -4,7 +4,9 @@
 use std::sync::OnceLock;
 
 use crate::domo::DomoClient;
-use crate::protocol::plan::{keep_configured, mark_computed_unknown, replacement_paths};
+use crate::protocol::plan::{
+    keep_configured, mark_computed_unknown, replaceable_part, replacement_paths,
+};
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Model, Schema, Value};
 
 /// What Terraform stores after a create, read, update, delete or import.
@@ -144,8 +146,9 @@ pub trait AnyResource: Send + Sync {
     fn schema(&self) -> &Schema;
     fn validate(&self, config: &Value) -> Diagnostics;
     /// A null `proposed` plans a destroy.
-    fn plan(&self, prior: &Value, proposed: &Value, config: &Value)
-        -> Result<Planned, Diagnostics>;
+    /// The values are taken, not borrowed, so that each can be dropped
+    /// as soon as it is read (a large roster is tens of megabytes each).
+    fn plan(&self, prior: Value, proposed: Value, config: Value) -> Result<Planned, Diagnostics>;
     /// Creates (null `prior`), deletes (null `planned`) or updates.
     async fn apply(
         &self,
@@ -219,9 +222,9 @@ impl<R: Resource> AnyResource for Registered<R> {
 
     fn plan(
         &self,
-        prior: &Value,
-        proposed: &Value,
-        config: &Value,
+        prior: Value,
+        mut proposed: Value,
+        config: Value,
     ) -> Result<Planned, Diagnostics> {
         if proposed.is_null() {
             return Ok(Planned {
@@ -231,24 +234,27 @@ impl<R: Resource> AnyResource for Registered<R> {
             });
         }
         let attributes = &self.schema().attributes;
-        let mut start = proposed.clone();
-        mark_computed_unknown(attributes, &mut start, config, prior);
-        let mut planned = self.model(&start)?.unwrap_or_default();
-        let prior_model = self.model(prior)?;
-        let config_model = self.model(config)?.unwrap_or_default();
+        mark_computed_unknown(attributes, &mut proposed, &config, &prior);
+        let mut planned = self.model(&proposed)?.unwrap_or_default();
+        drop(proposed);
+        let prior_model = self.model(&prior)?;
+        let prior = replaceable_part(attributes, prior);
+        let config_model = self.model(&config)?.unwrap_or_default();
         let diagnostics =
             self.resource
                 .modify_plan(prior_model.as_ref(), &mut planned, &config_model);
+        drop((prior_model, config_model));
         if diagnostics.has_errors() {
             return Err(diagnostics);
         }
         let mut state = planned.to_value();
+        drop(planned);
         // From the configuration rather than the proposal: they agree,
         // except that Terraform 1.0 proposes null for an empty nested map
         // and then rejects a plan that is not the configured empty map.
         keep_configured(attributes, &mut state, config);
         Ok(Planned {
-            requires_replace: replacement_paths(attributes, prior, &state),
+            requires_replace: replacement_paths(attributes, &prior, &state),
             state,
             diagnostics,
         })
@@ -264,18 +270,30 @@ impl<R: Resource> AnyResource for Registered<R> {
         let models = self
             .model(&prior)
             .and_then(|old| Ok((old, self.model(&planned)?)));
+        let models = match models {
+            Ok(models) => models,
+            Err(diagnostics) => {
+                return Stored {
+                    state: prior,
+                    private,
+                    diagnostics,
+                }
+            }
+        };
+        // The models hold the same, in a third of the memory.
+        drop((prior, planned));
+        let kept = models.0.clone();
         let result = match models {
-            Err(diagnostics) => Err(diagnostics),
-            Ok((None, None)) => Ok(Outcome::gone()),
-            Ok((None, Some(new))) => self.resource.create(client, new).await,
-            Ok((Some(old), None)) => self.resource.delete(client, old).await,
-            Ok((Some(old), Some(new))) => self.resource.update(client, old, new, &private).await,
+            (None, None) => Ok(Outcome::gone()),
+            (None, Some(new)) => self.resource.create(client, new).await,
+            (Some(old), None) => self.resource.delete(client, old).await,
+            (Some(old), Some(new)) => self.resource.update(client, old, new, &private).await,
         };
         match result {
             Ok(outcome) => self.store(outcome, private),
             // Nothing was done: what existed before still does.
             Err(diagnostics) => Stored {
-                state: prior,
+                state: kept.map_or(Value::Null, |m| m.to_value()),
                 private,
                 diagnostics,
             },
@@ -283,15 +301,23 @@ impl<R: Resource> AnyResource for Registered<R> {
     }
 
     async fn read(&self, client: &DomoClient, current: Value, private: Vec<u8>) -> Stored {
-        let result = match self.model(&current) {
+        let model = match self.model(&current) {
             Ok(None) => return Stored::default(),
-            Ok(Some(model)) => self.resource.read(client, model, &private).await,
-            Err(diagnostics) => Err(diagnostics),
+            Ok(Some(model)) => model,
+            Err(diagnostics) => {
+                return Stored {
+                    state: current,
+                    private,
+                    diagnostics,
+                }
+            }
         };
-        match result {
+        drop(current);
+        let kept = model.clone();
+        match self.resource.read(client, model, &private).await {
             Ok(outcome) => self.store(outcome, private),
             Err(diagnostics) => Stored {
-                state: current,
+                state: kept.to_value(),
                 private,
                 diagnostics,
             },

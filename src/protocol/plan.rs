@@ -80,56 +80,81 @@ fn element_at(list: &Value, i: usize) -> &Value {
 /// proposal), every attribute the provider does not compute: Terraform
 /// rejects a plan that changes what the user configured. Inside nested
 /// attributes the elements are the configured ones, and only their computed
-/// attributes come from `planned`.
-pub fn keep_configured(attributes: &[Attribute], planned: &mut Value, configured: &Value) {
-    let (Value::Map(object), Value::Map(wanted)) = (&mut *planned, configured) else {
-        *planned = configured.clone();
+/// attributes come from `planned`. Values are moved, not copied.
+pub fn keep_configured(attributes: &[Attribute], planned: &mut Value, configured: Value) {
+    let Value::Map(mut wanted) = configured else {
+        *planned = configured;
+        return;
+    };
+    let Value::Map(object) = planned else {
+        *planned = Value::Map(wanted);
         return;
     };
     for attribute in attributes {
         if attribute.is_computed() {
             continue;
         }
-        let want = wanted.get(attribute.name).unwrap_or(&Value::Null);
+        let want = wanted.remove(attribute.name).unwrap_or(Value::Null);
         let have = object
             .entry(attribute.name.to_owned())
             .or_insert(Value::Null);
         if !attribute.nested {
-            *have = want.clone();
+            *have = want;
             continue;
         }
-        *have = match (&attribute.ty, &*have, want) {
-            (AttrType::Map(_), Value::Map(have_elements), Value::Map(want_elements)) => {
+        *have = match (&attribute.ty, std::mem::take(have), want) {
+            (AttrType::Map(_), Value::Map(mut have_elements), Value::Map(want_elements)) => {
                 let merged: BTreeMap<String, Value> = want_elements
-                    .iter()
+                    .into_iter()
                     .map(|(key, w)| {
-                        let mut element = have_elements.get(key).unwrap_or(w).clone();
-                        keep_configured(&attribute.fields, &mut element, w);
-                        (key.clone(), element)
+                        let element = match have_elements.remove(&key) {
+                            Some(mut element) => {
+                                keep_configured(&attribute.fields, &mut element, w);
+                                element
+                            }
+                            None => w,
+                        };
+                        (key, element)
                     })
                     .collect();
                 Value::Map(merged)
             }
             (AttrType::List(_), Value::List(have_elements), Value::List(want_elements)) => {
+                let mut have_elements = have_elements.into_iter();
                 let merged = want_elements
-                    .iter()
-                    .enumerate()
-                    .map(|(i, w)| {
-                        let mut element = have_elements.get(i).unwrap_or(w).clone();
-                        keep_configured(&attribute.fields, &mut element, w);
-                        element
+                    .into_iter()
+                    .map(|w| match have_elements.next() {
+                        Some(mut element) => {
+                            keep_configured(&attribute.fields, &mut element, w);
+                            element
+                        }
+                        None => w,
                     })
                     .collect();
                 Value::List(merged)
             }
-            (AttrType::Object(_), Value::Map(_), Value::Map(_)) => {
-                let mut element = have.clone();
+            (AttrType::Object(_), mut element @ Value::Map(_), want @ Value::Map(_)) => {
                 keep_configured(&attribute.fields, &mut element, want);
                 element
             }
-            _ => want.clone(),
+            (_, _, want) => want,
         };
     }
+}
+
+/// Of a prior state, only what [`replacement_paths`] compares: the
+/// attributes marked `requires_replace` (null stays null).
+pub fn replaceable_part(attributes: &[Attribute], prior: Value) -> Value {
+    let Value::Map(mut object) = prior else {
+        return prior;
+    };
+    Value::Map(
+        attributes
+            .iter()
+            .filter(|a| a.requires_replace)
+            .filter_map(|a| object.remove_entry(a.name))
+            .collect(),
+    )
 }
 
 /// The attributes marked `requires_replace` whose planned value differs
@@ -288,7 +313,7 @@ mod tests {
                 ]),
             ),
         ]);
-        keep_configured(&attrs(), &mut planned, &proposed);
+        keep_configured(&attrs(), &mut planned, proposed.clone());
         assert_eq!(planned.get("id"), Some(&Value::Unknown));
         assert_eq!(planned.get("group"), Some(&Value::string("as configured")));
         assert_eq!(planned.get("members"), proposed.get("members"));
@@ -310,5 +335,14 @@ mod tests {
             vec![AttributePath::root("group"), AttributePath::root("members")]
         );
         assert!(replacement_paths(&attrs(), &Value::Null, &moved).is_empty());
+        // Only the marked attributes need to be kept for the comparison.
+        let kept = replaceable_part(&attrs(), prior.clone());
+        assert_eq!(kept, prior);
+        let with_more = Value::object([("group", Value::string("1")), ("id", Value::string("9"))]);
+        assert_eq!(
+            replaceable_part(&attrs(), with_more),
+            Value::object([("group", Value::string("1"))])
+        );
+        assert_eq!(replaceable_part(&attrs(), Value::Null), Value::Null);
     }
 }

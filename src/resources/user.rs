@@ -444,7 +444,7 @@ mod tests {
     #[test]
     fn create_plans_computed_values_unknown_and_defaults_send_invite() {
         let planned = resource()
-            .plan(&Value::Null, &config(&[]), &config(&[]))
+            .plan(Value::Null, config(&[]), config(&[]))
             .unwrap();
         assert!(planned.requires_replace.is_empty());
         let m = model(&planned.state);
@@ -465,21 +465,13 @@ mod tests {
         proposed.send_invite = Field::Known(true);
         proposed.email = Field::Known("ADA@example.com".into());
         let planned = resource()
-            .plan(
-                &state.to_value(),
-                &proposed.to_value(),
-                &proposed.to_value(),
-            )
+            .plan(state.to_value(), proposed.to_value(), proposed.to_value())
             .unwrap();
         assert_eq!(model(&planned.state).updated_at, state.updated_at);
 
         proposed.profile.title = Field::Known("Countess".into());
         let planned = resource()
-            .plan(
-                &state.to_value(),
-                &proposed.to_value(),
-                &proposed.to_value(),
-            )
+            .plan(state.to_value(), proposed.to_value(), proposed.to_value())
             .unwrap();
         let m = model(&planned.state);
         assert!(m.updated_at.is_unknown());

@@ -1236,7 +1236,7 @@ mod tests {
                 .accounts;
         }
         let planned = resource()
-            .plan(&prior, &proposed.to_value(), &config.to_value())
+            .plan(prior, proposed.to_value(), config.to_value())
             .unwrap();
         assert!(planned.diagnostics.is_empty(), "{:?}", planned.diagnostics);
         RosterModel::from_value(&planned.state).unwrap().unwrap()
