@@ -1559,7 +1559,7 @@ mod tests {
         sim.store().set_config(config);
         // p0 removed, p1 changed, p6 and p7 new, p2 deleted behind our back.
         let victim = accounts(&state)["p2@example.com"]
-            .id(&"p2".to_string())
+            .id("p2")
             .unwrap();
         assert!(sim.store().purge(victim));
         let mut wanted = people(8);
