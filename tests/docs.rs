@@ -120,6 +120,14 @@ async fn examples_are_valid_configurations() {
                 text.push_str(&std::fs::read_to_string(&path).expect("read example"));
                 text.push('\n');
             }
+            // Data an example reads with file(), such as a CSV export.
+            if path.extension().is_some_and(|e| e == "csv") {
+                let name = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .expect("file name");
+                ws.write_file(name, &std::fs::read_to_string(&path).expect("read data"));
+            }
         }
         // Registry examples leave out the provider requirement; add it.
         if !text.contains("required_providers") {

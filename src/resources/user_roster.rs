@@ -1558,9 +1558,7 @@ mod tests {
         config.fail_every_nth_create = 1; // every create fails from now on
         sim.store().set_config(config);
         // p0 removed, p1 changed, p6 and p7 new, p2 deleted behind our back.
-        let victim = accounts(&state)["p2@example.com"]
-            .id("p2")
-            .unwrap();
+        let victim = accounts(&state)["p2@example.com"].id("p2").unwrap();
         assert!(sim.store().purge(victim));
         let mut wanted = people(8);
         let mut users = wanted.users.known().unwrap().clone();
