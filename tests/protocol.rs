@@ -346,3 +346,79 @@ async fn debug_mode_prints_a_reattach_line_and_serves_without_the_cookie() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// A 20,000-person `domo_user_roster` crosses the connection both ways in
+/// messages far above gRPC's usual 4 MiB limit (Terraform's own client
+/// accepts more, and so must the provider).
+#[tokio::test]
+async fn a_twenty_thousand_user_roster_travels_in_one_message_each_way() {
+    use terraform_provider_domo::protocol::value::decode_msgpack;
+    let p = ProviderProcess::start(&[]);
+    let channel = p.connect().await.expect("mTLS connection");
+    let mut client = ProviderClient::new(channel)
+        .max_decoding_message_size(256 << 20)
+        .max_encoding_message_size(256 << 20);
+    let entry_names = [
+        "name",
+        "role",
+        "title",
+        "alternate_email",
+        "phone",
+        "location",
+        "employee_number",
+        "timezone",
+        "locale",
+    ];
+    let users = Value::Map(
+        (0..20_000)
+            .map(|i| {
+                let entry = Value::object(entry_names.iter().map(|n| {
+                    let v = match *n {
+                        "name" => Value::string(format!("Person Number {i}")),
+                        "role" => Value::string("Participant"),
+                        "title" => Value::string("Senior Analyst, Finance Operations"),
+                        _ => Value::Null,
+                    };
+                    (*n, v)
+                }));
+                (format!("person-{i}@example.com"), entry)
+            })
+            .collect(),
+    );
+    let config = Value::object([
+        ("users", users),
+        ("accounts", Value::Null),
+        ("adopt_existing", Value::Null),
+        ("on_removal", Value::Null),
+        ("send_invite", Value::Null),
+    ]);
+    let encoded = encode_msgpack(&config);
+    let dynamic = || pb::DynamicValue {
+        msgpack: encoded.clone(),
+        json: vec![],
+    };
+    let request = pb::plan_resource_change::Request {
+        type_name: "domo_user_roster".into(),
+        prior_state: None,
+        proposed_new_state: Some(dynamic()),
+        config: Some(dynamic()),
+        prior_private: vec![],
+        provider_meta: None,
+        client_capabilities: None,
+    };
+    let size = prost::Message::encoded_len(&request);
+    assert!(size > 4 << 20, "{size} bytes");
+    let planned = client
+        .plan_resource_change(request)
+        .await
+        .expect("a large plan is accepted and answered")
+        .into_inner();
+    assert!(planned.diagnostics.is_empty(), "{:?}", planned.diagnostics);
+    let state = planned.planned_state.expect("planned state").msgpack;
+    assert!(state.len() > 4 << 20, "{} bytes", state.len());
+    let state = decode_msgpack(&state).expect("msgpack");
+    let Some(Value::Map(accounts)) = state.get("accounts") else {
+        panic!("no accounts planned")
+    };
+    assert_eq!(accounts.len(), 20_000);
+}
