@@ -217,6 +217,20 @@ impl RosterAccount {
         self
     }
 
+    /// This account with each value still unknown taken from `other`.
+    fn known_from(mut self, other: &RosterAccount) -> Self {
+        let fill = |mine: &mut Field<String>, theirs: &Field<String>| {
+            if mine.is_unknown() {
+                *mine = theirs.clone();
+            }
+        };
+        fill(&mut self.id, &other.id);
+        fill(&mut self.email, &other.email);
+        fill(&mut self.created_at, &other.created_at);
+        fill(&mut self.updated_at, &other.updated_at);
+        self
+    }
+
     fn id(&self, key: &str) -> Result<u64, Diagnostic> {
         self.id.as_deref().and_then(parse_id).ok_or_else(|| {
             Diagnostic::error(
@@ -719,6 +733,10 @@ async fn apply_roster(
             continue;
         }
         if !before.differs_in_domo(&key, &person.entry) {
+            // The plan kept Domo's values; should any be unknown, the
+            // prior ones are still true (Domo is not written).
+            let mut person = person;
+            person.account = person.account.known_from(&before.account);
             assembly.people.insert(key, person);
             continue;
         }
@@ -1425,6 +1443,12 @@ mod tests {
         assert_eq!(a.email.as_deref(), Some("ada@example.com"));
         let a = account(42, "someone@example.com").refreshed(&user);
         assert_eq!(a.email.as_deref(), Some("ADA@example.com"));
+        let mut half = account(42, "a@x.com");
+        half.updated_at = Field::Unknown;
+        assert_eq!(
+            half.known_from(&account(42, "b@x.com")),
+            account(42, "a@x.com")
+        );
         // Adoption writes only where Domo differs, or a write-only value is set.
         let domo = sample_user(1, "a@x.com", "Admin");
         let same = RosterEntry::of(&domo);
