@@ -247,7 +247,8 @@ async fn a_two_thousand_user_roster_from_a_csv_file() {
         .await
         .expect_code(0, "clean again");
 
-    // Drift of 3 entries made in Domo is planned back, and nothing else.
+    // Drift of 3 entries made in Domo is planned back, a user deleted in
+    // Domo is planned for creation again (with a warning), and nothing else.
     let drifted = [
         "staff-7@example.com",
         "staff-500@example.com",
@@ -257,19 +258,21 @@ async fn a_two_thousand_user_roster_from_a_csv_file() {
         let id = domo[email].id;
         assert!(store.edit_user(id, |u| u.title = Some("Changed in Domo".into())));
     }
+    assert!(store.purge(domo["staff-42@example.com"].id));
     let changed = planned_entry_changes(&ws).await;
-    assert_eq!(
-        changed,
-        drifted
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<BTreeSet<_>>()
-    );
+    let mut expected: BTreeSet<String> = drifted.iter().map(|s| s.to_string()).collect();
+    expected.insert("staff-42@example.com".to_string());
+    assert_eq!(changed, expected);
+    let out = plan(&ws, "plan drift").await.expect_code(2, "drift");
+    assert!(out.all().contains("Domo user no longer exists"), "{}", out.all());
     store.reset_stats();
-    apply(&ws, "apply drift back")
-        .await
-        .expect_code(0, "drift back");
-    assert_eq!(store.stats().update_requests, 3);
+    apply(&ws, "apply drift back").await.expect_code(0, "drift back");
+    let stats = store.stats();
+    assert_eq!(
+        (stats.update_requests, stats.create_requests),
+        (3, 1),
+        "{stats:?}"
+    );
     let domo = users_by_email(&store);
     assert_eq!(domo["staff-7@example.com"].title.as_deref(), None);
     assert_eq!(domo["staff-500@example.com"].title.as_deref(), None);
