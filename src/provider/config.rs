@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::domo::{ClientConfig, DomoClient};
-use crate::protocol::model::ObjectReader;
+use crate::protocol::model::{FieldType, ObjectReader};
 use crate::protocol::{
     AttrType, Attribute, AttributePath, Diagnostic, Diagnostics, Field, Mode, Schema, Value,
 };
@@ -117,55 +117,64 @@ struct Resolver<'a> {
     env: &'a dyn Fn(&str) -> Option<String>,
 }
 
-impl Resolver<'_> {
-    /// `Ok(None)` when neither configuration nor environment sets it, and
-    /// `Err(None)` when the configured value is unknown.
-    fn string(&self, name: &str) -> Result<Option<String>, Option<Diagnostic>> {
-        let configured = match &self.config {
-            Some(r) => r.field::<String>(name).map_err(Some)?,
-            None => Field::Null,
-        };
-        match configured {
-            Field::Unknown => Err(None),
-            Field::Known(v) => Ok(Some(v)),
-            Field::Null => {
-                let env = setting(name).map(|s| s.env).unwrap_or_default();
-                Ok((self.env)(env).filter(|v| !v.trim().is_empty()))
-            }
-        }
-    }
+/// Where a setting's value came from.
+enum Source<T> {
+    Configured(T),
+    /// The environment variable's text, not yet parsed.
+    Environment(String),
+    Unset,
+}
 
-    fn number(&self, name: &str) -> Result<Option<u64>, Option<Diagnostic>> {
+impl Resolver<'_> {
+    /// The configured value, else the environment variable's; `Err(None)`
+    /// when the configured value is unknown.
+    fn source<T: FieldType>(&self, name: &str) -> Result<Source<T>, Option<Diagnostic>> {
         let configured = match &self.config {
-            Some(r) => r.field::<u64>(name).map_err(|_| {
-                Some(
-                    Diagnostic::error(
-                        format!("Invalid {name}"),
-                        "Expected a whole number of zero or more.",
-                    )
-                    .at(AttributePath::root(name)),
-                )
-            })?,
+            Some(r) => r.field::<T>(name).map_err(Some)?,
             None => Field::Null,
         };
-        match configured {
-            Field::Unknown => Err(None),
-            Field::Known(v) => Ok(Some(v)),
+        Ok(match configured {
+            Field::Unknown => return Err(None),
+            Field::Known(v) => Source::Configured(v),
             Field::Null => {
                 let env = setting(name).map(|s| s.env).unwrap_or_default();
                 match (self.env)(env).filter(|v| !v.trim().is_empty()) {
-                    None => Ok(None),
-                    Some(raw) => raw.trim().parse().map(Some).map_err(|_| {
-                        Some(
-                            Diagnostic::error(
-                                format!("Invalid {env}"),
-                                format!("{env}={raw:?} is not a whole number of zero or more."),
-                            )
-                            .at(AttributePath::root(name)),
-                        )
-                    }),
+                    Some(text) => Source::Environment(text),
+                    None => Source::Unset,
                 }
             }
+        })
+    }
+
+    fn string(&self, name: &str) -> Result<Option<String>, Option<Diagnostic>> {
+        Ok(match self.source::<String>(name)? {
+            Source::Configured(v) | Source::Environment(v) => Some(v),
+            Source::Unset => None,
+        })
+    }
+
+    fn number(&self, name: &str) -> Result<Option<u64>, Option<Diagnostic>> {
+        let invalid = |summary: String, detail: String| {
+            Some(Diagnostic::error(summary, detail).at(AttributePath::root(name)))
+        };
+        let source = self.source::<u64>(name).map_err(|e| {
+            e.and_then(|_| {
+                invalid(
+                    format!("Invalid {name}"),
+                    "Expected a whole number of zero or more.".to_owned(),
+                )
+            })
+        })?;
+        match source {
+            Source::Configured(n) => Ok(Some(n)),
+            Source::Environment(raw) => raw.trim().parse().map(Some).map_err(|_| {
+                let env = setting(name).map(|s| s.env).unwrap_or_default();
+                invalid(
+                    format!("Invalid {env}"),
+                    format!("{env}={raw:?} is not a whole number of zero or more."),
+                )
+            }),
+            Source::Unset => Ok(None),
         }
     }
 }
