@@ -31,7 +31,7 @@ use tokio::time::Instant;
 
 use super::error::DomoError;
 use super::http::Operation;
-use super::model::{same_email, User, UserRecord};
+use super::model::{email_key, same_email, User, UserRecord};
 use super::users::MAX_PAGE_SIZE;
 use super::DomoClient;
 
@@ -242,10 +242,6 @@ impl Drop for WalkGuard<'_> {
 /// timestamps, a GET fills them in rather than state losing them.
 fn is_complete(user: &User) -> bool {
     user.created_at.is_some() && user.updated_at.is_some()
-}
-
-fn email_key(email: &str) -> String {
-    email.trim().to_lowercase()
 }
 
 impl DomoClient {

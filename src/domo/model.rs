@@ -191,7 +191,12 @@ fn write_only_fields(fields: &UserFields) -> [(&'static str, Option<&String>); 2
 /// case and surrounding blanks, since Domo's own case handling is unknown.
 /// The one email-equality rule of the whole provider.
 pub fn same_email(a: &str, b: &str) -> bool {
-    a.trim().to_lowercase() == b.trim().to_lowercase()
+    email_key(a) == email_key(b)
+}
+
+/// The form under which [`same_email`] addresses are equal, for lookups.
+pub(crate) fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
 }
 
 #[cfg(test)]
