@@ -15,6 +15,7 @@ mod auth;
 mod directory;
 mod http;
 mod pacing;
+mod paging;
 mod retry;
 mod users;
 
