@@ -124,6 +124,8 @@ mod tests {
             name: format!("User {id}"),
             email: email.into(),
             role: role.into(),
+            role_id: None,
+            group_ids: None,
             title: Some("Analyst".into()),
             alternate_email: None,
             phone: None,

@@ -402,6 +402,8 @@ mod tests {
                 name: format!("User {id}"),
                 email: email.to_string(),
                 role: "Participant".to_string(),
+                role_id: None,
+                group_ids: None,
                 title: None,
                 alternate_email: None,
                 phone: None,

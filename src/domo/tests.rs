@@ -37,7 +37,7 @@ fn fields(email: &str) -> UserFields {
     UserFields {
         name: "Ada Lovelace".to_string(),
         email: email.to_string(),
-        role: "Participant".to_string(),
+        role: Some("Participant".to_string()),
         ..UserFields::default()
     }
 }
@@ -61,7 +61,8 @@ async fn crud_round_trip() {
     let wanted = UserFields {
         name: "Ada Lovelace".to_string(),
         email: "ada@example.com".to_string(),
-        role: "Admin".to_string(),
+        role: Some("Admin".to_string()),
+        role_id: None,
         title: Some("Analyst".to_string()),
         alternate_email: Some("ada@alt.example.com".to_string()),
         phone: Some("+1 555 0100".to_string()),
@@ -851,7 +852,7 @@ async fn a_write_through_the_client_is_never_followed_by_a_stale_read() {
     let changed = UserFields {
         name: listed.name.clone(),
         email: listed.email.clone(),
-        role: listed.role.clone(),
+        role: Some(listed.role.clone()),
         title: Some("Changed".to_string()),
         ..UserFields::default()
     };
@@ -941,4 +942,84 @@ async fn many_lookups_by_email_share_one_walk() {
         None
     );
     assert_eq!(stats(&sim).list_requests, 5);
+}
+
+#[tokio::test]
+async fn roles_go_by_name_by_default_id_or_by_custom_id() {
+    let sim = simulator(SimConfig::default()).await;
+    sim.store().define_role(101, "Auditor").unwrap();
+    let client = client_for(&sim);
+    let with_role = |email: &str, role: Option<&str>, role_id: Option<u64>| UserFields {
+        role: role.map(str::to_string),
+        role_id,
+        ..fields(email)
+    };
+
+    let editor = client
+        .create_user(&with_role("ed@example.com", Some("Editor"), None), false)
+        .await
+        .unwrap();
+    assert_eq!(editor.role, "Editor");
+    assert_eq!(editor.role_id, None, "Domo does not send roleId by default");
+    let social = client
+        .create_user(&with_role("so@example.com", None, Some(5)), false)
+        .await
+        .unwrap();
+    assert_eq!(social.role, "Social");
+    let auditor = client
+        .create_user(&with_role("au@example.com", None, Some(101)), false)
+        .await
+        .unwrap();
+    assert_eq!(auditor.role, "Auditor");
+    assert_eq!(sim.store().user(auditor.id).unwrap().role_id, Some(101));
+
+    // Moving a custom-role user back to a default role, and the reverse.
+    let updated = client
+        .update_user(
+            auditor.id,
+            &with_role("au@example.com", Some("Admin"), None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.role, "Admin");
+    let updated = client
+        .update_user(editor.id, &with_role("ed@example.com", None, Some(101)))
+        .await
+        .unwrap();
+    assert_eq!(updated.role, "Auditor");
+
+    // Domo's refusals come back typed, with its message.
+    let error = client
+        .create_user(&with_role("x@example.com", None, Some(999)), false)
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(400));
+    assert!(error.to_string().contains("no such role"), "{error}");
+    let error = client
+        .create_user(&with_role("x@example.com", Some("Admin"), Some(3)), false)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("different roles"), "{error}");
+
+    // roleId is read when Domo sends it.
+    sim.store().set_config(SimConfig {
+        return_role_id: true,
+        ..SimConfig::default()
+    });
+    let read = client.get_user(editor.id).await.unwrap().unwrap();
+    assert_eq!((read.role.as_str(), read.role_id), ("Auditor", Some(101)));
+}
+
+#[tokio::test]
+async fn users_read_their_group_ids() {
+    let sim = simulator(SimConfig::default()).await;
+    let users = sim.store().seed_users(2);
+    let groups = sim.store().seed_groups(2, 1);
+    let client = client_for(&sim);
+    let member = client.get_user(users[0]).await.unwrap().unwrap();
+    assert_eq!(member.group_ids, Some(groups.clone()));
+    let loner = client.get_user(users[1]).await.unwrap().unwrap();
+    assert_eq!(loner.group_ids, Some(vec![]));
+    let listed = client.list_all_users().await.unwrap();
+    assert_eq!(listed[0].group_ids, Some(groups));
 }

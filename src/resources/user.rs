@@ -141,7 +141,8 @@ impl UserModel {
         Ok(UserFields {
             name: required(&self.name, "name")?,
             email: required(&self.email, "email")?,
-            role: required(&self.role, "role")?,
+            role: Some(required(&self.role, "role")?),
+            role_id: None,
             title: optional(&self.title),
             alternate_email: optional(&self.alternate_email),
             phone: optional(&self.phone),
@@ -686,6 +687,8 @@ mod tests {
             name: "Ada Lovelace".into(),
             email: "ada@example.com".into(),
             role: "Admin".into(),
+            role_id: None,
+            group_ids: None,
             title: None,
             alternate_email: None,
             phone: None,
