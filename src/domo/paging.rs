@@ -28,7 +28,6 @@ pub(crate) enum PageSize {
     /// Domo's largest page is unknown and may be smaller than asked: a page
     /// is full when it is as long as the longest page so far, so a first
     /// page shorter than asked is confirmed by one more (empty) request.
-    #[allow(dead_code)] // until the groups endpoints use it
     Assumed,
 }
 
