@@ -90,6 +90,26 @@ pub enum DomoError {
     /// The client configuration cannot work; nothing was sent.
     #[error("invalid Domo client configuration: {0}")]
     InvalidConfig(String),
+
+    /// A name meant to pick one Domo object (say, a group) matches several.
+    #[error(
+        "{} Domo {kind}s are named {name:?} (ids {}); refer to the {kind} by its id instead",
+        .ids.len(),
+        join_ids(.ids)
+    )]
+    AmbiguousName {
+        /// "group".
+        kind: &'static str,
+        name: String,
+        ids: Vec<u64>,
+    },
+}
+
+fn join_ids(ids: &[u64]) -> String {
+    ids.iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn toe_suffix(toe: &Option<String>) -> String {
@@ -144,6 +164,31 @@ impl DomoError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, DomoError::Api { status: 404, .. })
     }
+
+    /// True when Domo refused a group name another group has: 409, or a
+    /// 400 whose message says so (the status is undocumented).
+    pub fn is_duplicate_name(&self) -> bool {
+        match self {
+            DomoError::Api { status: 409, .. } => true,
+            DomoError::Api {
+                status: 400,
+                message,
+                ..
+            } => message_says_name_taken(message),
+            _ => false,
+        }
+    }
+}
+
+/// Whether an error message reads like "this name is already taken".
+fn message_says_name_taken(message: &str) -> bool {
+    let message = message.to_lowercase();
+    message.contains("duplicate")
+        || message.contains("already exists")
+        || (message.contains("name")
+            && ["in use", "taken", "unique", "exists"]
+                .iter()
+                .any(|word| message.contains(word)))
 }
 
 /// Whether an error message reads like "this email is already taken".
@@ -177,6 +222,25 @@ mod tests {
         assert!(api(400, "Duplicate value").is_conflict());
         assert!(!api(400, "role is invalid").is_conflict());
         assert!(!api(404, "Not Found").is_conflict());
+    }
+
+    #[test]
+    fn duplicate_name_is_409_or_a_400_saying_so() {
+        assert!(api(409, "Conflict").is_duplicate_name());
+        assert!(api(400, "A group named Sales already exists").is_duplicate_name());
+        assert!(api(400, "Group name must be unique").is_duplicate_name());
+        assert!(!api(400, "name is required").is_duplicate_name());
+        assert!(!api(404, "Group 7 not found").is_duplicate_name());
+        let text = DomoError::AmbiguousName {
+            kind: "group",
+            name: "Sales".into(),
+            ids: vec![7, 9],
+        }
+        .to_string();
+        assert!(
+            text.contains("2 Domo groups are named \"Sales\" (ids 7, 9)"),
+            "{text}"
+        );
     }
 
     #[test]

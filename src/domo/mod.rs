@@ -1,20 +1,25 @@
-//! The Domo API client: OAuth client-credentials auth, the Users endpoints,
-//! retries with backoff, client-side pacing and typed errors. It knows
-//! nothing of Terraform.
+//! The Domo API client: OAuth client-credentials auth, the Users and Groups
+//! endpoints, retries with backoff, client-side pacing and typed errors. It
+//! knows nothing of Terraform.
 //!
 //! Layout: [`http`] is the single HTTP layer every request goes through
 //! (token, pacing, deadline, retries, logging); [`auth`] caches the token;
 //! [`retry`] and [`pacing`] hold the timing policy as pure, tested
-//! functions; [`users`] implements the endpoints; [`directory`] serves
-//! reads of many users from one shared, paged listing; [`model`] the JSON.
+//! functions; [`users`] and [`groups`] implement the endpoints, walking
+//! listings by the one rule in [`paging`]; [`directory`] serves reads of
+//! many users from one shared, paged listing; [`model`] the user JSON;
+//! [`roles`] Domo's default roles.
 
 pub mod error;
 pub mod model;
+pub mod roles;
 
 mod auth;
 mod directory;
+mod groups;
 mod http;
 mod pacing;
+mod paging;
 mod retry;
 mod users;
 
@@ -25,6 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::DomoError;
+pub use groups::{Group, GroupFields};
 pub use model::{same_email, User, UserFields};
 
 /// Domo's public API host.

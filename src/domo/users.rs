@@ -3,14 +3,13 @@
 //! is never blindly re-sent: after an ambiguous failure the user is looked
 //! up by email first, so one call creates at most one user.
 
-use std::collections::HashSet;
-
 use reqwest::Method;
 use serde_json::Value;
 
 use super::error::DomoError;
 use super::http::{invalid_response, status_error, ApiRequest, Operation, SendError};
 use super::model::{self, same_email, User, UserFields, UserRecord};
+use super::paging::{PageSize, PageWalk, Progress};
 use super::retry::Repeat;
 use super::DomoClient;
 
@@ -256,40 +255,28 @@ impl DomoClient {
     }
 
     /// Pages through the listing, handing each not-deleted user to `visit`
-    /// until it returns true (stop) or a short page ends the listing.
+    /// until it returns true (stop) or the listing ends (the rule of the
+    /// `paging` module).
     async fn scan_users(
         &self,
         op: &Operation,
         mut visit: impl FnMut(User) -> bool,
     ) -> Result<(), DomoError> {
-        let mut seen_ids = HashSet::new();
-        let mut offset = 0u32;
+        let mut walk = PageWalk::new(MAX_PAGE_SIZE, PageSize::Documented);
         loop {
-            let page = self.fetch_page(op, MAX_PAGE_SIZE, offset).await?;
-            let page_len = page.len();
-            let mut new_ids = 0;
+            let page = self.fetch_page(op, walk.limit(), walk.offset()).await?;
+            let progress = walk
+                .record(page.iter().map(|record| record.user.id))
+                .map_err(|repeated| repeated.into_error("/v1/users", "users"));
             for record in page {
-                if seen_ids.insert(record.user.id) {
-                    new_ids += 1;
-                }
                 if !record.deleted && visit(record.user) {
                     return Ok(());
                 }
             }
-            if page_len < MAX_PAGE_SIZE as usize {
-                return Ok(());
+            match progress? {
+                Progress::More => {}
+                Progress::Last => return Ok(()),
             }
-            // A full page of users seen before means Domo ignores `offset`:
-            // stop instead of looping forever.
-            if new_ids == 0 {
-                return Err(DomoError::InvalidResponse {
-                    method: "GET".to_string(),
-                    path: "/v1/users".to_string(),
-                    status: 200,
-                    detail: format!("the page at offset {offset} repeats users already listed"),
-                });
-            }
-            offset = offset.saturating_add(MAX_PAGE_SIZE);
         }
     }
 

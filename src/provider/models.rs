@@ -81,7 +81,8 @@ impl UserProfile {
         Ok(UserFields {
             name: known(&self.name, "name")?,
             email: known(email, "email")?,
-            role: known(&self.role, "role")?,
+            role: Some(known(&self.role, "role")?),
+            role_id: None,
             title: self.title.known().cloned(),
             alternate_email: self.alternate_email.known().cloned(),
             phone: self.phone.known().cloned(),
@@ -161,6 +162,8 @@ pub(crate) mod tests {
             created_at: Some("2026-01-01T00:00:00Z".into()),
             updated_at: Some("2026-01-02T00:00:00Z".into()),
             image_url: None,
+            role_id: None,
+            group_ids: None,
         }
     }
 
