@@ -249,7 +249,10 @@ resource "domo_user" "x" {
     let out = ws.plan().await.expect_code(1, "invalid config");
     let all = out.all();
     assert!(all.contains("Invalid Domo role"), "{all}");
-    assert!(all.contains("Admin, Privileged, Participant"), "{all}");
+    assert!(
+        all.contains("Admin, Privileged, Editor, Participant, Social"),
+        "{all}"
+    );
     assert!(all.contains("Invalid email address"), "{all}");
     // Terraform shows the attribute the diagnostic points at.
     assert!(all.contains("role  = \"admin\""), "{all}");
