@@ -71,6 +71,18 @@ pub struct MemberChanges {
     pub failed: Vec<MemberChangeFailure>,
 }
 
+/// Whether a user is a member of a group, as [`DomoClient::group_membership`]
+/// finds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Membership {
+    Member,
+    NotMember,
+    /// No such user (never was, or deleted).
+    NoUser,
+    /// No such group.
+    NoGroup,
+}
+
 /// The group attributes a caller controls. `None` leaves a flag as Domo
 /// has it (on create: Domo's default, an active, non-default group).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -532,6 +544,64 @@ impl DomoClient {
             None if !member => Ok(()),
             _ => Err(error),
         }
+    }
+
+    /// Whether the user is a member of the group, read for many
+    /// memberships at a time: the user is read as [`DomoClient::read_user`]
+    /// reads (served from the shared user listing when that is cheaper),
+    /// and its `groups` answer; only when Domo leaves them out is the
+    /// group's member listing read. A group missing from the user's groups
+    /// is not taken for deleted: the group is read to tell
+    /// [`Membership::NotMember`] from [`Membership::NoGroup`].
+    pub async fn group_membership(
+        &self,
+        group_id: u64,
+        user_id: u64,
+    ) -> Result<Membership, DomoError> {
+        let Some(user) = self.read_user(user_id).await? else {
+            return Ok(Membership::NoUser);
+        };
+        let member = match user.group_ids {
+            Some(groups) => groups.contains(&group_id),
+            None => match self.list_group_members(group_id).await {
+                Ok(members) => members.contains(&user_id),
+                Err(error) if error.is_not_found() => return Ok(Membership::NoGroup),
+                Err(error) => return Err(error),
+            },
+        };
+        if member {
+            return Ok(Membership::Member);
+        }
+        Ok(match self.get_group(group_id).await? {
+            Some(_) => Membership::NotMember,
+            None => Membership::NoGroup,
+        })
+    }
+
+    /// Ids of the groups `user` (as read from Domo) is a member of,
+    /// ascending: its `groups` when Domo gave them, else every group's
+    /// member listing (a group listing, then one listing per group).
+    pub async fn user_group_ids(&self, user: &crate::domo::User) -> Result<Vec<u64>, DomoError> {
+        let mut ids = match &user.group_ids {
+            Some(ids) => ids.clone(),
+            None => {
+                let op = self.inner.operation();
+                let mut ids = Vec::new();
+                for group in self.list_groups_in(&op).await? {
+                    match self.list_members_in(&op, group.id).await {
+                        Ok(members) if members.contains(&user.id) => ids.push(group.id),
+                        Ok(_) => {}
+                        // Deleted while we listed: not a group of the user.
+                        Err(error) if error.is_not_found() => {}
+                        Err(error) => return Err(error),
+                    }
+                }
+                ids
+            }
+        };
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
     }
 
     /// Whether the user is a member: from the user's `groups` when Domo

@@ -1621,3 +1621,45 @@ async fn a_failure_that_is_not_about_one_user_stops_the_member_changes() {
     ));
     assert!(sim.store().group(group).unwrap().members.is_empty());
 }
+
+#[tokio::test]
+async fn membership_and_a_users_groups_are_read_with_or_without_groups_on_users() {
+    for user_groups in [true, false] {
+        let sim = simulator(SimConfig {
+            user_groups,
+            ..SimConfig::default()
+        })
+        .await;
+        let store = sim.store();
+        let groups = store.seed_groups(3, 2);
+        let users: Vec<u64> = store
+            .group(groups[0])
+            .unwrap()
+            .members
+            .into_iter()
+            .collect();
+        assert!(store.remove_member_directly(groups[1], users[0]));
+        let outsider = store.seed_users(1)[0];
+        let gone = store.seed_users(1)[0];
+        assert!(store.mark_deleted(gone));
+        let client = client_for(&sim);
+
+        let membership = |g, u| {
+            let client = client.clone();
+            async move { client.group_membership(g, u).await.unwrap() }
+        };
+        assert_eq!(membership(groups[0], users[0]).await, Membership::Member);
+        assert_eq!(membership(groups[1], users[0]).await, Membership::NotMember);
+        assert_eq!(membership(groups[0], outsider).await, Membership::NotMember);
+        assert_eq!(membership(groups[0], gone).await, Membership::NoUser);
+        assert_eq!(membership(999, users[0]).await, Membership::NoGroup);
+
+        let user = client.get_user(users[0]).await.unwrap().unwrap();
+        assert_eq!(user.group_ids.is_some(), user_groups);
+        assert_eq!(
+            client.user_group_ids(&user).await.unwrap(),
+            vec![groups[0], groups[2]],
+            "user_groups = {user_groups}"
+        );
+    }
+}

@@ -15,10 +15,12 @@
 //!   null and a configured `role_id` shows as a change.
 
 use crate::domo::roles::{default_role_names, role_id_of, role_name_of};
-use crate::domo::{User, UserFields};
+use std::collections::{BTreeSet, HashMap};
+
+use crate::domo::{Group, User, UserFields};
 use crate::model;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
-use crate::provider::rules::{check_email, check_not_blank, check_role_choice};
+use crate::provider::rules::{check_email, check_not_blank, check_role_choice, parse_id};
 
 model! {
     /// What Domo holds about a person besides ids, email and timestamps, as
@@ -305,6 +307,54 @@ impl UserData {
     }
 }
 
+model! {
+    /// One group as the data sources report it.
+    pub struct GroupData {
+        /// Domo's numeric id of the group, as a string.
+        id: Field<String> [optional, computed],
+        /// The group's name.
+        name: Field<String> [optional, computed],
+        /// Whether this is a default group: one that new users join.
+        default: Field<bool> [computed],
+        /// How many users are members, as Domo counts them (null when Domo
+        /// does not say).
+        member_count: Field<u64> [computed],
+        /// Id of the user who created the group (null when Domo does not
+        /// say).
+        creator_id: Field<String> [computed],
+    }
+}
+
+impl GroupData {
+    /// Everything Domo reports about `group`.
+    pub fn of(group: &Group) -> Self {
+        GroupData {
+            id: Field::Known(group.id.to_string()),
+            name: Field::Known(group.name.clone()),
+            default: Field::Known(group.default),
+            member_count: Field::from_option(group.member_count),
+            creator_id: Field::from_option(group.creator_id.map(|id| id.to_string())),
+        }
+    }
+}
+
+/// Ids as state holds them (decimal text), spelled as `spelled` has them
+/// where it holds the same id in another spelling ("0042" for 42), so that
+/// spelling alone is never drift.
+pub fn id_strings(ids: &[u64], spelled: Option<&BTreeSet<String>>) -> BTreeSet<String> {
+    let by_id: HashMap<u64, &String> = spelled
+        .into_iter()
+        .flatten()
+        .filter_map(|text| parse_id(text).map(|id| (id, text)))
+        .collect();
+    ids.iter()
+        .map(|id| match by_id.get(id) {
+            Some(text) => (*text).clone(),
+            None => id.to_string(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -493,6 +543,14 @@ pub(crate) mod tests {
                 entry.clone().attribute("name"),
             ]
         );
+    }
+
+    #[test]
+    fn id_strings_keep_the_spelling_state_has() {
+        let spelled: BTreeSet<String> = ["0042".to_string(), "7".to_string()].into();
+        let ids = id_strings(&[42, 8], Some(&spelled));
+        assert_eq!(ids, BTreeSet::from(["0042".to_string(), "8".to_string()]));
+        assert_eq!(id_strings(&[1], None), BTreeSet::from(["1".to_string()]));
     }
 
     #[test]

@@ -3,6 +3,8 @@
 //! returning the diagnostic that points at the attribute. Values not known
 //! yet pass: they are checked again once known.
 
+use std::collections::BTreeSet;
+
 use crate::domo::roles::{default_role_names, role_id_of, DEFAULT_ROLES};
 use crate::protocol::{AttributePath, Diagnostic, Field};
 
@@ -148,6 +150,39 @@ pub fn check_id(value: &Field<String>, what: &str, path: AttributePath) -> Optio
     })
 }
 
+/// Elements of a set of ids that are not Domo ids, in one diagnostic
+/// pointing at `path`; `what` names the objects, e.g. "Domo user".
+pub fn check_id_set(
+    value: &Field<BTreeSet<String>>,
+    what: &str,
+    path: AttributePath,
+) -> Option<Diagnostic> {
+    let bad: Vec<String> = value
+        .known()?
+        .iter()
+        .filter(|id| parse_id(id).is_none())
+        .map(|id| format!("\"{id}\""))
+        .collect();
+    (!bad.is_empty()).then(|| {
+        Diagnostic::error(
+            format!("Invalid {what} id"),
+            format!(
+                "{} holds {} that {} not {what} ids (whole numbers such as 1234567): {}. Use the users' numeric ids, for example domo_user.NAME.id.",
+                path_name(&path),
+                if bad.len() == 1 { "a value" } else { "values" },
+                if bad.len() == 1 { "is" } else { "are" },
+                bad.join(", ")
+            ),
+        )
+        .at(path)
+    })
+}
+
+/// Parses a set of ids already checked with [`check_id_set`].
+pub fn parse_id_set(ids: &BTreeSet<String>) -> Option<BTreeSet<u64>> {
+    ids.iter().map(|id| parse_id(id)).collect()
+}
+
 /// The last attribute name of a path, for messages ("email").
 fn path_name(path: &AttributePath) -> String {
     path.last_attribute().unwrap_or("value").to_owned()
@@ -232,6 +267,17 @@ mod tests {
         assert!(d.detail.contains("role_id"), "{}", d.detail);
         let d = check_not_blank(&known("  "), AttributePath::root("name")).unwrap();
         assert_eq!(d.summary, "Empty name");
+        let set = |ids: &[&str]| Field::Known(ids.iter().map(|s| s.to_string()).collect());
+        let d = check_id_set(
+            &set(&["12", "ada", "x"]),
+            "Domo user",
+            AttributePath::root("user_ids"),
+        )
+        .unwrap();
+        assert_eq!(d.attribute, Some(AttributePath::root("user_ids")));
+        assert!(d.detail.contains("\"ada\", \"x\""), "{}", d.detail);
+        assert!(check_id_set(&set(&["1", " 2"]), "Domo user", AttributePath::root("u")).is_none());
+        assert!(check_id_set(&Field::Unknown, "Domo user", AttributePath::root("u")).is_none());
         let d = check_id(&known("x1"), "Domo user", AttributePath::root("id")).unwrap();
         assert_eq!(d.summary, "Invalid Domo user id");
         assert!(check_id(&known(" 42 "), "Domo user", AttributePath::root("id")).is_none());
