@@ -100,6 +100,11 @@ async fn lifecycle(config: SimConfig) {
     let sales = id_of(&ws, "domo_group.sales").await;
     let eng = id_of(&ws, "domo_group.eng").await;
     assert_eq!(store.groups().len(), 2, "{:?}", store.groups());
+    assert_eq!(
+        store.config().drop_connection_after_group_create,
+        0,
+        "a lost create answer, when switched on, was met and adopted"
+    );
     assert_eq!(store.group(sales).unwrap().name, "Sales");
     assert_eq!(members(&store, sales), BTreeSet::from([ada, grace]));
     assert_eq!(members(&store, eng), BTreeSet::from([alan]));
