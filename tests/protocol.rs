@@ -77,8 +77,14 @@ async fn handshake_schema_configure_and_shutdown_over_mtls() {
         .get("domo_user")
         .expect("domo_user schema");
     let attrs = &user.block.as_ref().unwrap().attributes;
-    let role = attrs.iter().find(|a| a.name == "role").unwrap();
-    assert!(role.required && !role.description.is_empty());
+    // role or role_id: one is configured, the other computed.
+    for name in ["role", "role_id"] {
+        let role = attrs.iter().find(|a| a.name == name).unwrap();
+        assert!(role.optional && role.computed && !role.description.is_empty());
+    }
+    for name in ["domo_group", "domo_group_members", "domo_group_membership"] {
+        assert!(schema.resource_schemas.contains_key(name), "{name}");
+    }
     let id = attrs.iter().find(|a| a.name == "id").unwrap();
     assert!(id.computed && !id.optional);
 

@@ -81,6 +81,9 @@ struct Args {
     /// Group objects carry userIds.
     #[arg(long)]
     group_user_ids: bool,
+    /// User objects leave out their groups.
+    #[arg(long)]
+    no_user_groups: bool,
     /// New users do not join the groups flagged default.
     #[arg(long)]
     no_default_group_join: bool,
@@ -161,6 +164,7 @@ impl Args {
             not_member_status: self.not_member_status.0,
             duplicate_group_name_status: self.duplicate_group_name_status.0,
             group_user_ids: self.group_user_ids,
+            user_groups: !self.no_user_groups,
             default_groups_gain_new_users: !self.no_default_group_join,
             drop_connection_after_group_create: self.drop_connection_after_group_create,
         }

@@ -13,7 +13,8 @@
 //! - a create is never blindly re-sent: after an ambiguous failure the group
 //!   is looked up by name and adopted when found.
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use reqwest::Method;
 use serde_json::{Map, Value};
@@ -47,6 +48,39 @@ pub struct Group {
     pub creator_id: Option<u64>,
     /// When Domo says.
     pub member_count: Option<u64>,
+}
+
+/// One membership change of [`DomoClient::change_group_members`] that
+/// Domo refused or that could not be made.
+#[derive(Debug)]
+pub struct MemberChangeFailure {
+    pub user_id: u64,
+    /// `true` for an add, `false` for a removal.
+    pub adding: bool,
+    pub error: DomoError,
+}
+
+/// What [`DomoClient::change_group_members`] did: the users it made members
+/// and not members (each as asked), and the changes that failed. A change
+/// in none of the three was not tried (a failure that is not about one
+/// user, say an expired credential, stops the rest).
+#[derive(Debug, Default)]
+pub struct MemberChanges {
+    pub added: Vec<u64>,
+    pub removed: Vec<u64>,
+    pub failed: Vec<MemberChangeFailure>,
+}
+
+/// Whether a user is a member of a group, as [`DomoClient::group_membership`]
+/// finds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Membership {
+    Member,
+    NotMember,
+    /// No such user (never was, or deleted).
+    NoUser,
+    /// No such group.
+    NoGroup,
 }
 
 /// The group attributes a caller controls. `None` leaves a flag as Domo
@@ -290,31 +324,88 @@ impl DomoClient {
         }
     }
 
-    /// Removes `members` from the group, eight at a time (the client's
-    /// in-flight limit and pacing apply too); the first failure stops the
-    /// rest.
+    /// Removes `members` from the group (concurrently, see
+    /// [`DomoClient::change_group_members`]); the first failure is the
+    /// error.
     async fn remove_members(&self, group_id: u64, members: Vec<u64>) -> Result<(), DomoError> {
-        let queue = Mutex::new(members.into_iter());
-        let next = || queue.lock().unwrap_or_else(|e| e.into_inner()).next();
-        let worker = || async {
-            while let Some(user_id) = next() {
-                self.remove_group_member(group_id, user_id).await?;
+        let changes = self.change_group_members(group_id, &[], &members).await;
+        match changes.failed.into_iter().next() {
+            Some(failure) => Err(failure.error),
+            None => Ok(()),
+        }
+    }
+
+    /// Adds `add` to the group's members and removes `remove` from them,
+    /// one request per user, as many at once as the client's
+    /// `max_concurrent_requests` allows (its pacing applies too). Each
+    /// change succeeds or fails on its own, as [`add_group_member`] and
+    /// [`remove_group_member`] do: a user who cannot be added (say, deleted
+    /// in Domo) does not stop the others. A failure that is not about one
+    /// user (anything but 404: credentials, throttling that outlasted the
+    /// retries, a timeout) stops the changes not yet started.
+    ///
+    /// [`add_group_member`]: DomoClient::add_group_member
+    /// [`remove_group_member`]: DomoClient::remove_group_member
+    pub async fn change_group_members(
+        &self,
+        group_id: u64,
+        add: &[u64],
+        remove: &[u64],
+    ) -> MemberChanges {
+        let queue: Vec<(u64, bool)> = add
+            .iter()
+            .map(|&id| (id, true))
+            .chain(remove.iter().map(|&id| (id, false)))
+            .collect();
+        let workers = self
+            .inner
+            .config()
+            .max_concurrent_requests
+            .clamp(1, queue.len().max(1));
+        let shared = Arc::new(MemberQueue {
+            pending: Mutex::new(queue.into_iter()),
+            stopped: AtomicBool::new(false),
+            done: Mutex::new(MemberChanges::default()),
+        });
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..workers {
+            let client = self.clone();
+            let shared = Arc::clone(&shared);
+            tasks.spawn(async move { client.drain_member_queue(group_id, &shared).await });
+        }
+        while tasks.join_next().await.is_some() {}
+        // Every worker has finished, so the lock is free and uncontended.
+        let mut done = lock(&shared.done);
+        std::mem::take(&mut *done)
+    }
+
+    /// One worker of [`DomoClient::change_group_members`].
+    async fn drain_member_queue(&self, group_id: u64, queue: &MemberQueue) {
+        while !queue.stopped.load(Ordering::Relaxed) {
+            let Some((user_id, adding)) = lock(&queue.pending).next() else {
+                return;
+            };
+            let result = if adding {
+                self.add_group_member(group_id, user_id).await
+            } else {
+                self.remove_group_member(group_id, user_id).await
+            };
+            let mut done = lock(&queue.done);
+            match result {
+                Ok(()) if adding => done.added.push(user_id),
+                Ok(()) => done.removed.push(user_id),
+                Err(error) => {
+                    if !error.is_not_found() {
+                        queue.stopped.store(true, Ordering::Relaxed);
+                    }
+                    done.failed.push(MemberChangeFailure {
+                        user_id,
+                        adding,
+                        error,
+                    });
+                }
             }
-            Ok::<(), DomoError>(())
-        };
-        // Eight workers drain one queue: enough to hide latency, few
-        // enough to leave room for Terraform's other operations.
-        tokio::try_join!(
-            worker(),
-            worker(),
-            worker(),
-            worker(),
-            worker(),
-            worker(),
-            worker(),
-            worker()
-        )?;
-        Ok(())
+        }
     }
 
     /// Every group, paging by 500 (see the module documentation).
@@ -455,6 +546,64 @@ impl DomoClient {
         }
     }
 
+    /// Whether the user is a member of the group, read for many
+    /// memberships at a time: the user is read as [`DomoClient::read_user`]
+    /// reads (served from the shared user listing when that is cheaper),
+    /// and its `groups` answer; only when Domo leaves them out is the
+    /// group's member listing read. A group missing from the user's groups
+    /// is not taken for deleted: the group is read to tell
+    /// [`Membership::NotMember`] from [`Membership::NoGroup`].
+    pub async fn group_membership(
+        &self,
+        group_id: u64,
+        user_id: u64,
+    ) -> Result<Membership, DomoError> {
+        let Some(user) = self.read_user(user_id).await? else {
+            return Ok(Membership::NoUser);
+        };
+        let member = match user.group_ids {
+            Some(groups) => groups.contains(&group_id),
+            None => match self.list_group_members(group_id).await {
+                Ok(members) => members.contains(&user_id),
+                Err(error) if error.is_not_found() => return Ok(Membership::NoGroup),
+                Err(error) => return Err(error),
+            },
+        };
+        if member {
+            return Ok(Membership::Member);
+        }
+        Ok(match self.get_group(group_id).await? {
+            Some(_) => Membership::NotMember,
+            None => Membership::NoGroup,
+        })
+    }
+
+    /// Ids of the groups `user` (as read from Domo) is a member of,
+    /// ascending: its `groups` when Domo gave them, else every group's
+    /// member listing (a group listing, then one listing per group).
+    pub async fn user_group_ids(&self, user: &crate::domo::User) -> Result<Vec<u64>, DomoError> {
+        let mut ids = match &user.group_ids {
+            Some(ids) => ids.clone(),
+            None => {
+                let op = self.inner.operation();
+                let mut ids = Vec::new();
+                for group in self.list_groups_in(&op).await? {
+                    match self.list_members_in(&op, group.id).await {
+                        Ok(members) if members.contains(&user.id) => ids.push(group.id),
+                        Ok(_) => {}
+                        // Deleted while we listed: not a group of the user.
+                        Err(error) if error.is_not_found() => {}
+                        Err(error) => return Err(error),
+                    }
+                }
+                ids
+            }
+        };
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
+
     /// Whether the user is a member: from the user's `groups` when Domo
     /// gives them, else from the member listing. `None` when the group or
     /// the user cannot be found.
@@ -501,6 +650,20 @@ impl DomoClient {
             )),
         }
     }
+}
+
+/// The work of [`DomoClient::change_group_members`], shared by its workers.
+struct MemberQueue {
+    pending: Mutex<std::vec::IntoIter<(u64, bool)>>,
+    /// Set by a failure that is not about one user.
+    stopped: AtomicBool,
+    done: Mutex<MemberChanges>,
+}
+
+/// Locks a mutex no code holds across a panic-prone call; a poisoned one
+/// still holds consistent data.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A 4xx that is Domo's word on this request, not on the client (bad

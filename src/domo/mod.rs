@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::DomoError;
-pub use groups::{Group, GroupFields};
+pub use groups::{Group, GroupFields, MemberChangeFailure, MemberChanges, Membership};
 pub use model::{same_email, User, UserFields};
 
 /// Domo's public API host.

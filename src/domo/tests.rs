@@ -1560,3 +1560,106 @@ async fn membership_changes_are_never_followed_by_stale_listing_reads() {
     let read = client.read_user(target).await.unwrap().unwrap();
     assert_eq!(read.group_ids, Some(vec![]));
 }
+
+#[tokio::test]
+async fn member_changes_run_together_and_fail_one_user_at_a_time() {
+    let sim = simulator(SimConfig::default()).await;
+    let store = sim.store();
+    let group = store.seed_groups(1, 150)[0];
+    let members: Vec<u64> = store.group(group).unwrap().members.into_iter().collect();
+    let newcomers = store.seed_users(100);
+    let gone = store.seed_users(1)[0];
+    assert!(store.mark_deleted(gone));
+    let client = client_with(&sim, |config| config.max_concurrent_requests = 4);
+    let mut add = newcomers.clone();
+    add.push(gone);
+    let remove = &members[..100];
+    store.reset_stats();
+
+    let changes = client.change_group_members(group, &add, remove).await;
+
+    let sorted = |mut ids: Vec<u64>| {
+        ids.sort_unstable();
+        ids
+    };
+    assert_eq!(sorted(changes.added), newcomers);
+    assert_eq!(sorted(changes.removed), remove.to_vec());
+    assert_eq!(changes.failed.len(), 1, "{:?}", changes.failed);
+    let failure = &changes.failed[0];
+    assert_eq!((failure.user_id, failure.adding), (gone, true));
+    assert!(failure.error.is_not_found(), "{}", failure.error);
+    let now: Vec<u64> = store.group(group).unwrap().members.into_iter().collect();
+    assert_eq!(now, sorted([&members[100..], &newcomers[..]].concat()));
+    // One call per change, nothing else but the token.
+    let s = stats(&sim);
+    assert_eq!(
+        (s.group_member_add_requests, s.group_member_remove_requests),
+        (101, 100)
+    );
+    assert_eq!(s.total_api_requests, 202, "{s:?}");
+}
+
+#[tokio::test]
+async fn a_failure_that_is_not_about_one_user_stops_the_member_changes() {
+    let sim = simulator(SimConfig::default()).await;
+    let group = sim.store().seed_groups(1, 0)[0];
+    let users = sim.store().seed_users(50);
+    let client = client_with(&sim, |config| {
+        config.client_secret = "wrong".into();
+        config.max_concurrent_requests = 2;
+    });
+    let changes = client.change_group_members(group, &users, &[]).await;
+    assert!(changes.added.is_empty());
+    assert!(
+        (1..=2).contains(&changes.failed.len()),
+        "at most one failure per worker: {:?}",
+        changes.failed
+    );
+    assert!(matches!(
+        changes.failed[0].error,
+        DomoError::Authentication { .. }
+    ));
+    assert!(sim.store().group(group).unwrap().members.is_empty());
+}
+
+#[tokio::test]
+async fn membership_and_a_users_groups_are_read_with_or_without_groups_on_users() {
+    for user_groups in [true, false] {
+        let sim = simulator(SimConfig {
+            user_groups,
+            ..SimConfig::default()
+        })
+        .await;
+        let store = sim.store();
+        let groups = store.seed_groups(3, 2);
+        let users: Vec<u64> = store
+            .group(groups[0])
+            .unwrap()
+            .members
+            .into_iter()
+            .collect();
+        assert!(store.remove_member_directly(groups[1], users[0]));
+        let outsider = store.seed_users(1)[0];
+        let gone = store.seed_users(1)[0];
+        assert!(store.mark_deleted(gone));
+        let client = client_for(&sim);
+
+        let membership = |g, u| {
+            let client = client.clone();
+            async move { client.group_membership(g, u).await.unwrap() }
+        };
+        assert_eq!(membership(groups[0], users[0]).await, Membership::Member);
+        assert_eq!(membership(groups[1], users[0]).await, Membership::NotMember);
+        assert_eq!(membership(groups[0], outsider).await, Membership::NotMember);
+        assert_eq!(membership(groups[0], gone).await, Membership::NoUser);
+        assert_eq!(membership(999, users[0]).await, Membership::NoGroup);
+
+        let user = client.get_user(users[0]).await.unwrap().unwrap();
+        assert_eq!(user.group_ids.is_some(), user_groups);
+        assert_eq!(
+            client.user_group_ids(&user).await.unwrap(),
+            vec![groups[0], groups[2]],
+            "user_groups = {user_groups}"
+        );
+    }
+}

@@ -48,7 +48,7 @@ const SETTINGS: &[Setting] = &[
         env: "DOMO_SCOPE",
         ty: AttrType::String,
         sensitive: false,
-        description: "Space-separated OAuth scopes to request. Defaults to `user`, which covers users.",
+        description: "Space-separated OAuth scopes to request. Defaults to `user`, which covers users and groups.",
     },
     Setting {
         name: "max_retries",
@@ -98,7 +98,7 @@ pub fn schema() -> Schema {
         .collect();
     Schema {
         version: 0,
-        description: "Manages Domo user accounts through Domo's public Users API.".into(),
+        description: "Manages Domo user accounts, groups and group memberships through Domo's public Users and Groups APIs.".into(),
         attributes,
     }
 }

@@ -18,9 +18,7 @@ use crate::model;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
 use crate::provider::errors::{api_error, Action, ObjectKind};
 use crate::provider::models::UserProfile;
-use crate::provider::rules::{
-    check_email, check_not_blank, check_role, looks_like_email, parse_id,
-};
+use crate::provider::rules::{check_email, looks_like_email, parse_id};
 
 /// For this long after we create a user, a 404 is taken for Domo's
 /// replication lag rather than a deletion...
@@ -72,6 +70,7 @@ impl UserModel {
     /// from its answer. Configured attributes stay as planned: that is what
     /// we sent, and Terraform requires it back exactly.
     fn applied(mut self, user: &User) -> Self {
+        self.profile = self.profile.applied(user);
         self.id = Field::Known(user.id.to_string());
         self.created_at = Field::from_option(user.created_at.clone());
         self.updated_at = Field::from_option(user.updated_at.clone());
@@ -209,25 +208,25 @@ impl Resource for UserResource {
     const DESCRIPTION: &'static str = "A user account in a Domo instance. Deleting it deletes the user in Domo, which cannot be undone.";
 
     fn validate(&self, config: &UserModel) -> Diagnostics {
-        let profile = &config.profile;
-        let checks = [
-            check_role(&profile.role, AttributePath::root("role")),
-            check_email(&config.email, AttributePath::root("email")),
-            check_email(
-                &profile.alternate_email,
-                AttributePath::root("alternate_email"),
-            ),
-            check_not_blank(&profile.name, AttributePath::root("name")),
-        ];
-        Diagnostics(checks.into_iter().flatten().collect())
+        let mut diagnostics = Diagnostics::default();
+        if let Some(d) = check_email(&config.email, AttributePath::root("email")) {
+            diagnostics.push(d);
+        }
+        diagnostics
+            .0
+            .extend(config.profile.problems(&AttributePath::default()).0);
+        diagnostics
     }
 
     fn modify_plan(
         &self,
         prior: Option<&UserModel>,
         planned: &mut UserModel,
-        _config: &UserModel,
+        config: &UserModel,
     ) -> Diagnostics {
+        planned
+            .profile
+            .plan_role(prior.map(|prior| &prior.profile), &config.profile);
         if !matches!(planned.send_invite, Field::Known(_)) {
             planned.send_invite = Field::Known(false);
         }
@@ -364,6 +363,7 @@ impl Resource for UserResource {
         if state.send_invite.is_null() {
             state.send_invite = Field::Known(false);
         }
+        state.profile = state.profile.upgraded();
         Ok(state)
     }
 }
@@ -372,7 +372,7 @@ impl Resource for UserResource {
 mod tests {
     use super::*;
     use crate::framework::{register, AnyResource};
-    use crate::protocol::{Model, Value};
+    use crate::protocol::{Model, Number, Value};
     use crate::provider::models::tests::sample_user;
 
     fn resource() -> Box<dyn AnyResource> {
@@ -418,8 +418,20 @@ mod tests {
         let d = r.validate(&config(&[("role", Value::string("admin"))]));
         assert_eq!(d.0.len(), 1);
         assert_eq!(d.0[0].attribute, Some(AttributePath::root("role")));
-        assert!(d.0[0].detail.contains("Admin, Privileged, Participant"));
+        assert!(d.0[0]
+            .detail
+            .contains("Admin, Privileged, Editor, Participant, Social"));
         assert!(d.0[0].detail.contains("Did you mean \"Admin\""));
+        let d = r.validate(&config(&[("role_id", Value::Number(Number::UInt(101)))]));
+        assert_eq!(d.paths(), vec![AttributePath::root("role_id")]);
+        assert!(r
+            .validate(&config(&[
+                ("role", Value::Null),
+                ("role_id", Value::Number(Number::UInt(101)))
+            ]))
+            .is_empty());
+        let d = r.validate(&config(&[("role", Value::Null)]));
+        assert_eq!(d.paths(), vec![AttributePath::root("role")]);
         let d = r.validate(&config(&[
             ("email", Value::string("not-an-email")),
             ("alternate_email", Value::string("a@b")),
@@ -456,6 +468,7 @@ mod tests {
         );
         assert_eq!(m.send_invite, Field::Known(false));
         assert_eq!(m.email.as_deref(), Some("Ada@Example.com"));
+        assert_eq!(m.profile.role_id, Field::Known(1), "Admin's id is known");
     }
 
     #[test]
@@ -540,6 +553,7 @@ mod tests {
         let m = model(&up);
         assert_eq!(m.id.as_deref(), Some("42"));
         assert_eq!(m.send_invite, Field::Known(false));
+        assert_eq!(m.profile.role_id, Field::Known(1), "filled in from role");
         assert!(up.get("obsolete").is_none());
         assert_eq!(up.get("title"), Some(&Value::Null));
         assert!(resource().upgrade(1, &raw).is_err());

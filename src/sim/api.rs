@@ -264,7 +264,8 @@ pub(crate) async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
 
 /// A user as the API shows it: camelCase, absent fields left out, never
 /// `timezone` or `locale` (Domo documents that they are not returned),
-/// `roleId` only when `return_role_id`, and the user's groups.
+/// `roleId` only when `return_role_id`, and the user's groups unless
+/// `user_groups` is off.
 pub(crate) fn user_json(state: &SimState, user: &SimUser) -> Value {
     let mut object = Map::new();
     object.insert("id".into(), user.id.into());
@@ -295,11 +296,13 @@ pub(crate) fn user_json(state: &SimState, user: &SimUser) -> Value {
     if let Some(image) = &user.image {
         object.insert("image".into(), image.clone().into());
     }
-    let groups = state
-        .groups_of(user.id)
-        .map(|group| json!({ "id": group.id, "name": group.name }))
-        .collect();
-    object.insert("groups".into(), Value::Array(groups));
+    if state.config.user_groups {
+        let groups = state
+            .groups_of(user.id)
+            .map(|group| json!({ "id": group.id, "name": group.name }))
+            .collect();
+        object.insert("groups".into(), Value::Array(groups));
+    }
     Value::Object(object)
 }
 

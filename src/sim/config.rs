@@ -63,6 +63,9 @@ pub struct SimConfig {
     pub duplicate_group_name_status: Option<u16>,
     /// `true`: group objects carry `userIds`, every member's id.
     pub group_user_ids: bool,
+    /// `false`: user objects leave out `groups` (whether Domo's listing
+    /// and every read carry them is not documented).
+    pub user_groups: bool,
     /// `true`: a user created through the API joins every active group
     /// flagged `default` ("the group new users join").
     pub default_groups_gain_new_users: bool,
@@ -94,6 +97,7 @@ impl Default for SimConfig {
             not_member_status: Some(404),
             duplicate_group_name_status: Some(409),
             group_user_ids: false,
+            user_groups: true,
             default_groups_gain_new_users: true,
             drop_connection_after_group_create: 0,
         }

@@ -265,6 +265,11 @@ impl Workspace {
     /// `domo_user` resource. For tests that need many objects in state
     /// without creating them through Terraform.
     pub fn write_user_state(&self, resources: &[(&str, StateInstances)]) {
+        self.write_state("domo_user", resources);
+    }
+
+    /// [`Workspace::write_user_state`] for resources of any type.
+    pub fn write_state(&self, type_name: &str, resources: &[(&str, StateInstances)]) {
         let resources: Vec<serde_json::Value> = resources
             .iter()
             .map(|(name, instances)| {
@@ -284,7 +289,7 @@ impl Workspace {
                     .collect();
                 serde_json::json!({
                     "mode": "managed",
-                    "type": "domo_user",
+                    "type": type_name,
                     "name": name,
                     "provider": format!("provider[\"registry.terraform.io/{SOURCE}\"]"),
                     "instances": instances,
