@@ -8,42 +8,21 @@
 
 use crate::domo::DomoClient;
 use crate::framework::DataSource;
-use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
+use crate::protocol::{AttributePath, Diagnostic, Diagnostics};
 use crate::provider::errors::{api_error, Action, ObjectKind};
 use crate::provider::models::GroupData;
-use crate::provider::rules::{check_id, check_not_blank, parse_id};
+use crate::provider::rules::{check_id, check_not_blank, check_one_selector, parse_id};
 
 pub struct GroupDataSource;
 
 /// Problems with the selector as known so far; unknown values pass.
 fn selector_problems(config: &GroupData) -> Diagnostics {
-    let mut diags = Diagnostics(
-        [
-            check_id(&config.id, "Domo group", AttributePath::root("id")),
-            check_not_blank(&config.name, AttributePath::root("name")),
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
-    );
-    match (&config.id, &config.name) {
-        (Field::Null, Field::Null) => diags.push(
-            Diagnostic::error(
-                "No group selected",
-                "Set exactly one of `id` or `name` to choose the Domo group to read.",
-            )
-            .at(AttributePath::root("id")),
-        ),
-        (Field::Known(_), Field::Known(_)) => diags.push(
-            Diagnostic::error(
-                "Conflicting group selectors",
-                "Set exactly one of `id` or `name`, not both: remove one of them.",
-            )
-            .at(AttributePath::root("name")),
-        ),
-        _ => {}
-    }
-    diags
+    let checks = [
+        check_id(&config.id, "Domo group", AttributePath::root("id")),
+        check_not_blank(&config.name, AttributePath::root("name")),
+        check_one_selector("group", ("id", &config.id), ("name", &config.name)),
+    ];
+    Diagnostics(checks.into_iter().flatten().collect())
 }
 
 #[tonic::async_trait]
@@ -104,15 +83,11 @@ impl DataSource for GroupDataSource {
 mod tests {
     use super::*;
     use crate::framework::{register_data_source, AnyDataSource};
-    use crate::protocol::{Model, Value};
+    use crate::protocol::model::value_with;
+    use crate::protocol::Value;
 
     fn config(id: Value, name: Value) -> Value {
-        let mut value = GroupData::default().to_value();
-        if let Value::Map(m) = &mut value {
-            m.insert("id".into(), id);
-            m.insert("name".into(), name);
-        }
-        value
+        value_with(&GroupData::default(), &[("id", id), ("name", name)])
     }
 
     #[test]

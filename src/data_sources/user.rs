@@ -17,7 +17,7 @@ use crate::model;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
 use crate::provider::errors::{api_error, Action, ObjectKind};
 use crate::provider::models::{id_strings, UserData};
-use crate::provider::rules::{check_email, check_id, parse_id};
+use crate::provider::rules::{check_email, check_id, check_one_selector, parse_id};
 
 model! {
     /// One user, and the groups it is a member of.
@@ -39,33 +39,12 @@ enum Lookup {
 /// Problems with the selector as known so far. Unknown values are let
 /// through: they are checked again at read time, when everything is known.
 fn selector_problems(config: &UserData) -> Diagnostics {
-    let mut diags = Diagnostics(
-        [
-            check_id(&config.id, "Domo user", AttributePath::root("id")),
-            check_email(&config.email, AttributePath::root("email")),
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
-    );
-    match (&config.id, &config.email) {
-        (Field::Null, Field::Null) => diags.push(
-            Diagnostic::error(
-                "No user selected",
-                "Set exactly one of `id` or `email` to choose the Domo user to read.",
-            )
-            .at(AttributePath::root("id")),
-        ),
-        (Field::Known(_), Field::Known(_)) => diags.push(
-            Diagnostic::error(
-                "Conflicting user selectors",
-                "Set exactly one of `id` or `email`, not both: remove one of them.",
-            )
-            .at(AttributePath::root("email")),
-        ),
-        _ => {}
-    }
-    diags
+    let checks = [
+        check_id(&config.id, "Domo user", AttributePath::root("id")),
+        check_email(&config.email, AttributePath::root("email")),
+        check_one_selector("user", ("id", &config.id), ("email", &config.email)),
+    ];
+    Diagnostics(checks.into_iter().flatten().collect())
 }
 
 fn lookup(config: &UserData) -> Result<Lookup, Diagnostics> {
@@ -146,6 +125,7 @@ impl DataSource for UserDataSource {
 mod tests {
     use super::*;
     use crate::framework::{register_data_source, AnyDataSource};
+    use crate::protocol::model::value_with;
     use crate::protocol::{Model, Value};
     use crate::provider::models::tests::sample_user;
 
@@ -158,12 +138,7 @@ mod tests {
     }
 
     fn config(id: Value, email: Value) -> Value {
-        let mut value = UserLookup::default().to_value();
-        if let Value::Map(m) = &mut value {
-            m.insert("id".into(), id);
-            m.insert("email".into(), email);
-        }
-        value
+        value_with(&UserLookup::default(), &[("id", id), ("email", email)])
     }
 
     #[test]

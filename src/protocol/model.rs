@@ -467,6 +467,18 @@ fn doc_text(lines: &[&str]) -> String {
     out
 }
 
+/// `model`'s value with some attributes replaced: configurations for tests.
+#[cfg(test)]
+pub(crate) fn value_with<M: Model>(model: &M, pairs: &[(&str, Value)]) -> Value {
+    let mut value = model.to_value();
+    if let Value::Map(map) = &mut value {
+        for (name, replacement) in pairs {
+            map.insert((*name).to_owned(), replacement.clone());
+        }
+    }
+    value
+}
+
 /// A field of a model: one attribute ([`Field`]), or a flattened model.
 pub trait Member: Sized {
     fn declare(spec: AttributeSpec, out: &mut Vec<Attribute>);

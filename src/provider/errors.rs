@@ -3,7 +3,8 @@
 //! which operation on which kind of object failed.
 
 use crate::domo::DomoError;
-use crate::protocol::Diagnostic;
+use crate::framework::Outcome;
+use crate::protocol::{Diagnostic, Diagnostics};
 
 /// What was being done.
 #[derive(Clone, Copy, Debug)]
@@ -83,6 +84,37 @@ fn ambiguous_name(action: Action, kind: &str, name: &str, ids: &[u64]) -> Diagno
             ids.len()
         ),
     )
+}
+
+/// A delete's outcome: the object is gone, or why it is not.
+pub fn deleted<M>(
+    kind: ObjectKind,
+    result: Result<(), DomoError>,
+) -> Result<Outcome<M>, Diagnostics> {
+    result
+        .map(|()| Outcome::gone())
+        .map_err(|e| api_error(Action::Delete, kind, &e).into())
+}
+
+/// An import's outcome from the lookup of the id given: the object found,
+/// as `model` makes it, or "no such object" naming `what` was looked for
+/// and ending with `hint` (how to find the right id).
+pub fn imported<T, M>(
+    kind: ObjectKind,
+    found: Result<Option<T>, DomoError>,
+    what: &str,
+    hint: &str,
+    model: impl FnOnce(T) -> M,
+) -> Result<Outcome<M>, Diagnostics> {
+    match found {
+        Ok(Some(object)) => Ok(Outcome::new(model(object))),
+        Ok(None) => Err(Diagnostic::error(
+            format!("Cannot import: no such {}", kind.name()),
+            format!("No {} with {what} exists{hint}", kind.name()),
+        )
+        .into()),
+        Err(e) => Err(api_error(Action::Import, kind, &e).into()),
+    }
 }
 
 fn capitalise(s: &str) -> String {

@@ -183,6 +183,38 @@ pub fn parse_id_set(ids: &BTreeSet<String>) -> Option<BTreeSet<u64>> {
     ids.iter().map(|id| parse_id(id)).collect()
 }
 
+/// A data source's two selectors, of which exactly one must be set (an
+/// unknown one counts as set): "No user selected" at the first when neither
+/// is, "Conflicting user selectors" at the second when both are. `noun`
+/// names the object read, e.g. "user".
+pub fn check_one_selector(
+    noun: &str,
+    (first, first_value): (&'static str, &Field<String>),
+    (second, second_value): (&'static str, &Field<String>),
+) -> Option<Diagnostic> {
+    match (first_value, second_value) {
+        (Field::Null, Field::Null) => Some(
+            Diagnostic::error(
+                format!("No {noun} selected"),
+                format!(
+                    "Set exactly one of `{first}` or `{second}` to choose the Domo {noun} to read."
+                ),
+            )
+            .at(AttributePath::root(first)),
+        ),
+        (Field::Known(_), Field::Known(_)) => Some(
+            Diagnostic::error(
+                format!("Conflicting {noun} selectors"),
+                format!(
+                    "Set exactly one of `{first}` or `{second}`, not both: remove one of them."
+                ),
+            )
+            .at(AttributePath::root(second)),
+        ),
+        _ => None,
+    }
+}
+
 /// The last attribute name of a path, for messages ("email").
 fn path_name(path: &AttributePath) -> String {
     path.last_attribute().unwrap_or("value").to_owned()

@@ -16,7 +16,7 @@ use crate::domo::{DomoClient, DomoError, Group, GroupFields};
 use crate::framework::{Outcome, Resource};
 use crate::model;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
-use crate::provider::errors::{api_error, Action, ObjectKind};
+use crate::provider::errors::{api_error, deleted, imported, Action, ObjectKind};
 use crate::provider::rules::{check_not_blank, parse_id};
 
 model! {
@@ -248,11 +248,7 @@ impl Resource for GroupResource {
         prior: GroupModel,
     ) -> Result<Outcome<GroupModel>, Diagnostics> {
         let id = prior.id()?;
-        client
-            .delete_group(id)
-            .await
-            .map(|()| Outcome::gone())
-            .map_err(|e| api_error(Action::Delete, ObjectKind::Group, &e).into())
+        deleted(ObjectKind::Group, client.delete_group(id).await)
     }
 
     async fn import(
@@ -267,15 +263,13 @@ impl Resource for GroupResource {
                 format!("the name \"{name}\" (names are matched exactly, letter case included)"),
             ),
         };
-        match found {
-            Ok(Some(group)) => Ok(Outcome::new(GroupModel::of(&group))),
-            Ok(None) => Err(Diagnostic::error(
-                "Cannot import: no such Domo group",
-                format!("No Domo group with {what} exists. The domo_groups data source lists every group with its id."),
-            )
-            .into()),
-            Err(e) => Err(api_error(Action::Import, ObjectKind::Group, &e).into()),
-        }
+        imported(
+            ObjectKind::Group,
+            found,
+            &what,
+            ". The domo_groups data source lists every group with its id.",
+            |group| GroupModel::of(&group),
+        )
     }
 }
 

@@ -15,7 +15,7 @@ use crate::domo::{DomoClient, Membership};
 use crate::framework::{Outcome, Resource};
 use crate::model;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
-use crate::provider::errors::{api_error, Action, ObjectKind};
+use crate::provider::errors::{api_error, deleted, Action, ObjectKind};
 use crate::provider::rules::{check_id, parse_id};
 
 model! {
@@ -175,11 +175,8 @@ impl Resource for GroupMembershipResource {
         prior: GroupMembershipModel,
     ) -> Result<Outcome<GroupMembershipModel>, Diagnostics> {
         let (group_id, user_id) = prior.ids()?;
-        client
-            .remove_group_member(group_id, user_id)
-            .await
-            .map(|()| Outcome::gone())
-            .map_err(|e| api_error(Action::Delete, ObjectKind::GroupMembership, &e).into())
+        let removed = client.remove_group_member(group_id, user_id).await;
+        deleted(ObjectKind::GroupMembership, removed)
     }
 
     async fn import(

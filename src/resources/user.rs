@@ -16,7 +16,7 @@ use crate::domo::{same_email, DomoClient, DomoError, User};
 use crate::framework::{Outcome, Resource};
 use crate::model;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
-use crate::provider::errors::{api_error, Action, ObjectKind};
+use crate::provider::errors::{api_error, deleted, imported, Action, ObjectKind};
 use crate::provider::models::UserProfile;
 use crate::provider::rules::{check_email, looks_like_email, parse_id};
 
@@ -329,11 +329,7 @@ impl Resource for UserResource {
         prior: UserModel,
     ) -> Result<Outcome<UserModel>, Diagnostics> {
         let id = prior.id()?;
-        client
-            .delete_user(id)
-            .await
-            .map(|()| Outcome::gone())
-            .map_err(|e| api_error(Action::Delete, ObjectKind::User, &e).into())
+        deleted(ObjectKind::User, client.delete_user(id).await)
     }
 
     async fn import(
@@ -348,15 +344,13 @@ impl Resource for UserResource {
                 format!("email {email}"),
             ),
         };
-        match found {
-            Ok(Some(user)) => Ok(Outcome::new(UserModel::default().refreshed(&user))),
-            Ok(None) => Err(Diagnostic::error(
-                "Cannot import: no such Domo user",
-                format!("No Domo user with {what} exists (or it has been deleted). Check the id with the Domo admin UI or the domo_users data source."),
-            )
-            .into()),
-            Err(e) => Err(api_error(Action::Import, ObjectKind::User, &e).into()),
-        }
+        imported(
+            ObjectKind::User,
+            found,
+            &what,
+            " (or it has been deleted). Check the id with the Domo admin UI or the domo_users data source.",
+            |user| UserModel::default().refreshed(&user),
+        )
     }
 
     fn upgrade(&self, _version: i64, mut state: UserModel) -> Result<UserModel, Diagnostics> {
@@ -372,6 +366,7 @@ impl Resource for UserResource {
 mod tests {
     use super::*;
     use crate::framework::{register, AnyResource};
+    use crate::protocol::model::value_with;
     use crate::protocol::{Model, Number, Value};
     use crate::provider::models::tests::sample_user;
 
@@ -380,7 +375,7 @@ mod tests {
     }
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut m = UserModel {
+        let ada = UserModel {
             email: Field::Known("Ada@Example.com".into()),
             profile: UserProfile {
                 name: Field::Known("Ada Lovelace".into()),
@@ -388,14 +383,8 @@ mod tests {
                 ..UserProfile::default()
             },
             ..UserModel::default()
-        }
-        .to_value();
-        if let Value::Map(map) = &mut m {
-            for (k, v) in pairs {
-                map.insert(k.to_string(), v.clone());
-            }
-        }
-        m
+        };
+        value_with(&ada, pairs)
     }
 
     fn user() -> User {
@@ -477,24 +466,15 @@ mod tests {
         let mut proposed = state.clone();
         proposed.send_invite = Field::Known(true);
         proposed.email = Field::Known("ADA@example.com".into());
-        let planned = resource()
-            .plan(
-                &state.to_value(),
-                &proposed.to_value(),
-                &proposed.to_value(),
-            )
-            .unwrap();
-        assert_eq!(model(&planned.state).updated_at, state.updated_at);
+        let plan = |proposed: &UserModel| {
+            let proposed = proposed.to_value();
+            let planned = resource().plan(&state.to_value(), &proposed, &proposed);
+            model(&planned.unwrap().state)
+        };
+        assert_eq!(plan(&proposed).updated_at, state.updated_at);
 
         proposed.profile.title = Field::Known("Countess".into());
-        let planned = resource()
-            .plan(
-                &state.to_value(),
-                &proposed.to_value(),
-                &proposed.to_value(),
-            )
-            .unwrap();
-        let m = model(&planned.state);
+        let m = plan(&proposed);
         assert!(m.updated_at.is_unknown());
         assert_eq!(m.created_at, state.created_at);
         assert_eq!(m.id, state.id);
