@@ -189,7 +189,7 @@ async fn handshake_schema_configure_and_shutdown_over_mtls() {
         .into_inner();
     assert!(newer.diagnostics[0].summary.contains("newer provider"));
 
-    // A method we do not serve answers UNIMPLEMENTED, as Terraform expects.
+    // A method no client calls unannounced answers UNIMPLEMENTED.
     let unimplemented = channel_call_unimplemented(channel.clone()).await;
     assert_eq!(unimplemented, tonic::Code::Unimplemented);
 
@@ -204,12 +204,14 @@ async fn handshake_schema_configure_and_shutdown_over_mtls() {
     assert!(!socket.exists(), "socket removed on exit");
 }
 
-/// Calls `tfplugin6.Provider/GetFunctions`, which we do not serve.
+/// Calls `tfplugin6.Provider/OpenEphemeralResource`, which we do not serve
+/// (a client calls it only for ephemeral resources the schema declares).
 async fn channel_call_unimplemented(channel: tonic::transport::Channel) -> tonic::Code {
     let mut grpc = tonic::client::Grpc::new(channel);
     grpc.ready().await.expect("ready");
-    let path =
-        tonic::codegen::http::uri::PathAndQuery::from_static("/tfplugin6.Provider/GetFunctions");
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static(
+        "/tfplugin6.Provider/OpenEphemeralResource",
+    );
     let codec =
         tonic_prost::ProstCodec::<pb::get_metadata::Request, pb::get_metadata::Response>::default();
     grpc.unary(
@@ -345,4 +347,93 @@ async fn debug_mode_prints_a_reattach_line_and_serves_without_the_cookie() {
         .contains_key("domo_user"));
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// The RPCs newer clients call without being told they exist get real
+/// answers, never UNIMPLEMENTED, and the schema lets Terraform reuse one
+/// fetched copy.
+#[tokio::test]
+async fn newer_clients_get_answers_not_unimplemented() {
+    let p = ProviderProcess::start(&[]);
+    let mut client = ProviderClient::new(p.connect().await.expect("connect"));
+
+    let schema = client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .expect("GetProviderSchema")
+        .into_inner();
+    assert!(
+        schema
+            .server_capabilities
+            .expect("capabilities")
+            .get_provider_schema_optional
+    );
+    let metadata = client
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .expect("GetMetadata")
+        .into_inner();
+    let capabilities = metadata.server_capabilities.expect("capabilities");
+    assert!(capabilities.get_provider_schema_optional);
+    assert!(
+        !capabilities.move_resource_state,
+        "we do not take over other resource types' state"
+    );
+
+    // Terraform >= 1.12 and OpenTofu 1.12: on every run.
+    let identities = client
+        .get_resource_identity_schemas(pb::get_resource_identity_schemas::Request {})
+        .await
+        .expect("GetResourceIdentitySchemas is served")
+        .into_inner();
+    assert!(identities.identity_schemas.is_empty());
+    assert!(identities.diagnostics.is_empty());
+
+    // OpenTofu, for an unknown provider::domo:: function.
+    let functions = client
+        .get_functions(pb::get_functions::Request {})
+        .await
+        .expect("GetFunctions is served")
+        .into_inner();
+    assert!(functions.functions.is_empty());
+    assert!(functions.diagnostics.is_empty());
+
+    // OpenTofu, for a moved block from another resource type.
+    let moved = client
+        .move_resource_state(pb::move_resource_state::Request {
+            source_provider_address: "registry.opentofu.org/hashicorp/null".into(),
+            source_type_name: "null_resource".into(),
+            source_schema_version: 0,
+            source_state: Some(pb::RawState {
+                json: br#"{"id":"1"}"#.to_vec(),
+                flatmap: Default::default(),
+            }),
+            target_type_name: "domo_user".into(),
+            source_private: vec![],
+            source_identity: None,
+        })
+        .await
+        .expect("MoveResourceState is served")
+        .into_inner();
+    assert!(moved.target_state.is_none());
+    let [d] = moved.diagnostics.as_slice() else {
+        panic!("one diagnostic: {:?}", moved.diagnostics)
+    };
+    assert_eq!(d.severity, pb::diagnostic::Severity::Error as i32);
+    assert!(d.summary.contains("not supported"), "{d:?}");
+    assert!(
+        d.detail.contains("null_resource") && d.detail.contains("terraform import"),
+        "{d:?}"
+    );
+    let unknown_target = client
+        .move_resource_state(pb::move_resource_state::Request {
+            target_type_name: "domo_group".into(),
+            ..Default::default()
+        })
+        .await
+        .expect("MoveResourceState is served")
+        .into_inner();
+    assert!(unknown_target.diagnostics[0]
+        .detail
+        .contains("no resource type \"domo_group\""));
 }
