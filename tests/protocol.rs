@@ -437,3 +437,444 @@ async fn newer_clients_get_answers_not_unimplemented() {
         .detail
         .contains("no resource type \"domo_group\""));
 }
+
+const USER_ATTRIBUTES: [&str; 15] = [
+    "id",
+    "name",
+    "email",
+    "role",
+    "title",
+    "alternate_email",
+    "phone",
+    "location",
+    "timezone",
+    "locale",
+    "employee_number",
+    "send_invite",
+    "created_at",
+    "updated_at",
+    "image_url",
+];
+
+/// A `domo_user` object: every attribute null but those given.
+fn user(pairs: &[(&str, Value)]) -> Value {
+    Value::object(USER_ATTRIBUTES.iter().map(|name| {
+        let value = pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or(Value::Null);
+        (*name, value)
+    }))
+}
+
+fn msgpack(value: &Value) -> Option<pb::DynamicValue> {
+    Some(pb::DynamicValue {
+        msgpack: encode_msgpack(value),
+        json: vec![],
+    })
+}
+
+fn raw_msgpack(bytes: Vec<u8>) -> Option<pb::DynamicValue> {
+    Some(pb::DynamicValue {
+        msgpack: bytes,
+        json: vec![],
+    })
+}
+
+fn valid_user() -> Value {
+    user(&[
+        ("name", Value::string("Ada Lovelace")),
+        ("email", Value::string("ada@example.com")),
+        ("role", Value::string("Admin")),
+    ])
+}
+
+/// What one hostile request got back: its diagnostics, or the gRPC status
+/// if it was refused as a whole.
+type Answer = Result<Vec<pb::Diagnostic>, tonic::Status>;
+
+/// Sends what Terraform never would (malformed msgpack and JSON, values of
+/// the wrong type, values nested too deep or too large, type names and
+/// schema versions the provider does not have). Each gets an error
+/// diagnostic, small enough for Terraform to read, and the same process
+/// serves the next call on the same connection.
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_input_gets_diagnostics_and_the_provider_keeps_serving() {
+    let mut p = ProviderProcess::start(&[("DOMO_CLIENT_ID", ""), ("DOMO_CLIENT_SECRET", "")]);
+    let channel = p.connect().await.expect("connect");
+    let mut client = ProviderClient::new(channel);
+    // Configured against a closed port: nothing here may reach Domo anyway.
+    let configured = client
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.11.4".into(),
+            config: Some(provider_config(&[
+                ("client_id", Value::string("id")),
+                ("client_secret", Value::string("secret")),
+                ("api_host", Value::string("http://127.0.0.1:9")),
+            ])),
+            client_capabilities: None,
+        })
+        .await
+        .expect("ConfigureProvider")
+        .into_inner();
+    assert!(configured.diagnostics.is_empty(), "{configured:?}");
+
+    let deep_msgpack = {
+        let mut bytes = vec![0x91; 100_000];
+        bytes.push(0xc0);
+        bytes
+    };
+    let five_mib = "x".repeat(5 << 20);
+    let million_bools = Value::List(vec![Value::Bool(true); 1_000_000]);
+    let nested_list = (0..60).fold(Value::string("deep"), |v, _| Value::List(vec![v]));
+    // A msgpack array declaring 2^32-1 elements, then none.
+    let huge_declared_array = vec![0xdd, 0xff, 0xff, 0xff, 0xff];
+    // A msgpack string declaring 4 GiB, then 3 bytes.
+    let huge_declared_string = vec![0xdb, 0xff, 0xff, 0xff, 0xff, b'a', b'b', b'c'];
+
+    // (what was sent, expected words in the diagnostic, the answer)
+    let mut cases: Vec<(&str, &str, Answer)> = Vec::new();
+    macro_rules! case {
+        ($what:expr, $expect:expr, $call:expr) => {{
+            let answer: Answer = $call.await.map(|r| r.into_inner().diagnostics);
+            cases.push(($what, $expect, answer));
+            assert_still_serving(&mut client, &mut p, $what).await;
+        }};
+    }
+    let validate = |config: Option<pb::DynamicValue>| pb::validate_resource_config::Request {
+        type_name: "domo_user".into(),
+        config,
+        client_capabilities: None,
+    };
+
+    // Malformed msgpack, in every request that carries a value.
+    case!(
+        "an unassigned msgpack marker",
+        "0xc1",
+        client.validate_resource_config(validate(raw_msgpack(vec![0xc1])))
+    );
+    case!(
+        "truncated msgpack",
+        "ends early",
+        client.plan_resource_change(pb::plan_resource_change::Request {
+            type_name: "domo_user".into(),
+            prior_state: None,
+            proposed_new_state: raw_msgpack(encode_msgpack(&valid_user())[..20].to_vec()),
+            config: msgpack(&valid_user()),
+            ..Default::default()
+        })
+    );
+    case!(
+        "msgpack with trailing bytes",
+        "trailing",
+        client.read_resource(pb::read_resource::Request {
+            type_name: "domo_user".into(),
+            current_state: raw_msgpack([encode_msgpack(&valid_user()), vec![0xc0]].concat()),
+            ..Default::default()
+        })
+    );
+    case!(
+        "invalid UTF-8 in a msgpack string",
+        "UTF-8",
+        client.apply_resource_change(pb::apply_resource_change::Request {
+            type_name: "domo_user".into(),
+            prior_state: None,
+            planned_state: raw_msgpack(vec![0x81, 0xa4, b'n', b'a', b'm', b'e', 0xa1, 0xff]),
+            ..Default::default()
+        })
+    );
+    case!(
+        "a msgpack map with a non-string key",
+        "not a string",
+        client.validate_provider_config(pb::validate_provider_config::Request {
+            config: raw_msgpack(vec![0x81, 0x01, 0xc0]),
+        })
+    );
+    case!(
+        "malformed JSON state",
+        "not valid JSON",
+        client.upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: "domo_user".into(),
+            version: 0,
+            raw_state: Some(pb::RawState {
+                json: br#"{"id": "1", "name": "#.to_vec(),
+                flatmap: Default::default(),
+            }),
+        })
+    );
+    case!(
+        "malformed JSON data source config",
+        "Invalid value from Terraform",
+        client.read_data_source(pb::read_data_source::Request {
+            type_name: "domo_user".into(),
+            config: Some(pb::DynamicValue {
+                msgpack: vec![],
+                json: b"{email:".to_vec(),
+            }),
+            ..Default::default()
+        })
+    );
+
+    // Values of the wrong type.
+    case!(
+        "a number where an object belongs",
+        "Expected an object",
+        client.validate_resource_config(validate(msgpack(&Value::Number(
+            terraform_provider_domo::protocol::Number::Int(7)
+        ))))
+    );
+    case!(
+        "a list for a string attribute",
+        "Invalid value for name",
+        client.validate_resource_config(validate(msgpack(&user(&[
+            ("name", Value::List(vec![Value::string("Ada")])),
+            ("email", Value::string("ada@example.com")),
+            ("role", Value::string("Admin")),
+        ]))))
+    );
+    case!(
+        "a word for a bool attribute",
+        "Invalid value for send_invite",
+        client.plan_resource_change(pb::plan_resource_change::Request {
+            type_name: "domo_user".into(),
+            proposed_new_state: msgpack(&user(&[
+                ("name", Value::string("Ada")),
+                ("email", Value::string("ada@example.com")),
+                ("role", Value::string("Admin")),
+                ("send_invite", Value::string("maybe")),
+            ])),
+            config: msgpack(&valid_user()),
+            ..Default::default()
+        })
+    );
+    case!(
+        "an object for a string in stored state",
+        "Invalid value for email",
+        client.upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: "domo_user".into(),
+            version: 0,
+            raw_state: Some(pb::RawState {
+                json: br#"{"id":"1","name":"Ada","email":{"a":1},"role":"Admin"}"#.to_vec(),
+                flatmap: Default::default(),
+            }),
+        })
+    );
+    case!(
+        "a map for a data source's email",
+        "email",
+        client.validate_data_resource_config(pb::validate_data_resource_config::Request {
+            type_name: "domo_user".into(),
+            config: msgpack(&Value::object([
+                ("id", Value::Null),
+                ("email", Value::object([("x", Value::string("y"))])),
+            ])),
+        })
+    );
+
+    // Deeply nested values.
+    case!(
+        "msgpack nested 100,000 levels deep",
+        "deeper than",
+        client.validate_resource_config(validate(raw_msgpack(deep_msgpack.clone())))
+    );
+    case!(
+        "JSON state nested 100,000 levels deep",
+        "not valid JSON",
+        client.upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: "domo_user".into(),
+            version: 0,
+            raw_state: Some(pb::RawState {
+                json: "[".repeat(100_000).into_bytes(),
+                flatmap: Default::default(),
+            }),
+        })
+    );
+    case!(
+        "a string attribute holding a list nested 60 levels deep",
+        "Invalid value for title",
+        client.validate_resource_config(validate(msgpack(&user(&[
+            ("name", Value::string("Ada")),
+            ("email", Value::string("ada@example.com")),
+            ("role", Value::string("Admin")),
+            ("title", nested_list.clone()),
+        ]))))
+    );
+
+    // Oversized values.
+    case!(
+        "a 5 MiB email",
+        "Invalid email address",
+        client.validate_resource_config(validate(msgpack(&user(&[
+            ("name", Value::string("Ada")),
+            ("email", Value::string(five_mib.clone())),
+            ("role", Value::string("Admin")),
+        ]))))
+    );
+    case!(
+        "a million-element list for a string",
+        "Invalid value for name",
+        client.validate_resource_config(validate(msgpack(&user(&[
+            ("name", million_bools.clone()),
+            ("email", Value::string("ada@example.com")),
+            ("role", Value::string("Admin")),
+        ]))))
+    );
+    case!(
+        "a msgpack array declaring 4 billion elements",
+        "ends early",
+        client.validate_resource_config(validate(raw_msgpack(huge_declared_array.clone())))
+    );
+    case!(
+        "a msgpack string declaring 4 GiB",
+        "ends early",
+        client.read_resource(pb::read_resource::Request {
+            type_name: "domo_user".into(),
+            current_state: raw_msgpack(huge_declared_string.clone()),
+            ..Default::default()
+        })
+    );
+
+    // Type names the provider does not have.
+    let ghost_user = || msgpack(&valid_user());
+    case!(
+        "an unknown resource type to validate",
+        "no resource type \"domo_group\"",
+        client.validate_resource_config(pb::validate_resource_config::Request {
+            type_name: "domo_group".into(),
+            config: ghost_user(),
+            client_capabilities: None,
+        })
+    );
+    case!(
+        "an unknown resource type to plan",
+        "no resource type \"domo_group\"",
+        client.plan_resource_change(pb::plan_resource_change::Request {
+            type_name: "domo_group".into(),
+            proposed_new_state: ghost_user(),
+            config: ghost_user(),
+            ..Default::default()
+        })
+    );
+    case!(
+        "an unknown resource type to apply",
+        "no resource type \"domo_group\"",
+        client.apply_resource_change(pb::apply_resource_change::Request {
+            type_name: "domo_group".into(),
+            planned_state: ghost_user(),
+            config: ghost_user(),
+            ..Default::default()
+        })
+    );
+    case!(
+        "an unknown resource type to read",
+        "no resource type \"domo_group\"",
+        client.read_resource(pb::read_resource::Request {
+            type_name: "domo_group".into(),
+            current_state: ghost_user(),
+            ..Default::default()
+        })
+    );
+    case!(
+        "an unknown resource type to import",
+        "no resource type \"domo_group\"",
+        client.import_resource_state(pb::import_resource_state::Request {
+            type_name: "domo_group".into(),
+            id: "1".into(),
+            client_capabilities: None,
+        })
+    );
+    case!(
+        "an unknown resource type to upgrade",
+        "no resource type \"domo_group\"",
+        client.upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: "domo_group".into(),
+            version: 0,
+            raw_state: Some(pb::RawState {
+                json: b"{}".to_vec(),
+                flatmap: Default::default(),
+            }),
+        })
+    );
+    case!(
+        "an unknown data source to validate",
+        "no data source \"domo_groups\"",
+        client.validate_data_resource_config(pb::validate_data_resource_config::Request {
+            type_name: "domo_groups".into(),
+            config: msgpack(&Value::object([("name", Value::string("x"))])),
+        })
+    );
+    case!(
+        "an unknown data source to read",
+        "no data source \"domo_groups\"",
+        client.read_data_source(pb::read_data_source::Request {
+            type_name: "domo_groups".into(),
+            config: msgpack(&Value::object([("name", Value::string("x"))])),
+            ..Default::default()
+        })
+    );
+
+    // A schema version from the future.
+    case!(
+        "state of schema version 99",
+        "schema version 99",
+        client.upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: "domo_user".into(),
+            version: 99,
+            raw_state: Some(pb::RawState {
+                json: br#"{"id":"1","name":"Ada","email":"ada@example.com","role":"Admin"}"#
+                    .to_vec(),
+                flatmap: Default::default(),
+            }),
+        })
+    );
+
+    for (what, expect, answer) in cases {
+        let diagnostics = answer.unwrap_or_else(|status| panic!("{what}: refused: {status:?}"));
+        let errors: Vec<_> = diagnostics
+            .iter()
+            .filter(|d| d.severity == pb::diagnostic::Severity::Error as i32)
+            .collect();
+        assert!(!errors.is_empty(), "{what}: no error diagnostic");
+        assert!(
+            errors
+                .iter()
+                .any(|d| d.summary.contains(expect) || d.detail.contains(expect)),
+            "{what}: expected {expect:?} in {errors:?}"
+        );
+        for d in &diagnostics {
+            assert!(
+                d.summary.len() + d.detail.len() < 8 << 10,
+                "{what}: a diagnostic of {} bytes",
+                d.summary.len() + d.detail.len()
+            );
+        }
+    }
+}
+
+/// The process is alive and a well-formed call on the same connection is
+/// answered normally.
+async fn assert_still_serving(
+    client: &mut ProviderClient<tonic::transport::Channel>,
+    p: &mut ProviderProcess,
+    after: &str,
+) {
+    assert!(
+        p.child.try_wait().expect("process status").is_none(),
+        "the provider exited after {after}"
+    );
+    let answer = client
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: "domo_user".into(),
+            config: msgpack(&valid_user()),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap_or_else(|status| panic!("no answer after {after}: {status:?}"))
+        .into_inner();
+    assert!(
+        answer.diagnostics.is_empty(),
+        "after {after}: {:?}",
+        answer.diagnostics
+    );
+}

@@ -126,7 +126,7 @@ impl<'a> ObjectReader<'a> {
             Value::Map(_) => Ok(Some(ObjectReader { value, path })),
             other => Err(Diagnostic::error(
                 "Unexpected value from Terraform",
-                format!("Expected an object, got {other:?}. This is a bug in the provider or a mismatch with Terraform; please report it."),
+                format!("Expected an object, got {}. This is a bug in the provider or a mismatch with Terraform; please report it.", other.kind()),
             )),
         }
     }
@@ -140,7 +140,7 @@ impl<'a> ObjectReader<'a> {
             Some(v) => T::read(v).map(Field::Known).ok_or_else(|| {
                 Diagnostic::error(
                     format!("Invalid value for {name}"),
-                    format!("Expected a {}, got {v:?}.", T::NAME),
+                    format!("Expected a {}, got {}.", T::NAME, v.kind()),
                 )
                 .at(self.path.clone().attribute(name))
             }),
