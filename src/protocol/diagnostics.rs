@@ -110,7 +110,11 @@ fn bounded(text: &str, max: usize) -> String {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    format!("{}… ({} more bytes not shown)", &text[..end], text.len() - end)
+    format!(
+        "{}… ({} more bytes not shown)",
+        &text[..end],
+        text.len() - end
+    )
 }
 
 /// An ordered collection of diagnostics.
