@@ -27,6 +27,9 @@ use std::time::Duration;
 pub use error::DomoError;
 pub use model::{User, UserFields};
 
+// For the fuzz targets (crate::fuzzing) only.
+pub(crate) use auth::parse_token_response;
+
 /// Domo's public API host.
 pub const DEFAULT_API_HOST: &str = "https://api.domo.com";
 
