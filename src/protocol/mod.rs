@@ -6,6 +6,9 @@ pub mod object;
 pub mod schema;
 pub mod value;
 
+#[cfg(test)]
+mod proptests;
+
 pub use diagnostics::{AttributePath, Diagnostic, Diagnostics};
 pub use object::{Field, ObjectReader};
 pub use schema::{AttrType, Attribute, Mode, Schema};
