@@ -33,6 +33,9 @@ pub use error::DomoError;
 pub use groups::{Group, GroupFields, MemberChangeFailure, MemberChanges, Membership};
 pub use model::{same_email, User, UserFields};
 
+// For the fuzz targets (crate::fuzzing) only.
+pub(crate) use auth::parse_token_response;
+
 /// Domo's public API host.
 pub const DEFAULT_API_HOST: &str = "https://api.domo.com";
 

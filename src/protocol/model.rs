@@ -85,10 +85,11 @@ pub trait FieldType: Sized {
 
 fn wrong_type<T: FieldType>(value: &Value, path: &AttributePath) -> Diagnostic {
     Diagnostic::error(
-        "Unexpected value type",
+        format!("Invalid value for {}", path.last_attribute().unwrap_or("value")),
         format!(
-            "Expected {}, got {value:?}. This is a bug in the provider or a mismatch with Terraform; please report it.",
-            T::attr_type().display_name()
+            "Expected {}, got {}. This is a bug in the provider or a mismatch with Terraform; please report it.",
+            T::attr_type().display_name(),
+            value.kind()
         ),
     )
     .at(path.clone())
@@ -150,8 +151,14 @@ impl FieldType for u64 {
         };
         n.map(Field::Known).ok_or_else(|| {
             Diagnostic::error(
-                "Invalid number",
-                format!("Expected a whole number of zero or more, got {value:?}."),
+                format!(
+                    "Invalid value for {}",
+                    path.last_attribute().unwrap_or("value")
+                ),
+                format!(
+                    "Expected a whole number of zero or more, got {}.",
+                    value.kind()
+                ),
             )
             .at(path.clone())
         })
@@ -170,8 +177,11 @@ fn read_elements<T: FieldType>(
 ) -> Result<Field<Vec<T>>, Diagnostic> {
     let Value::List(items) = value else {
         return Err(Diagnostic::error(
-            "Unexpected value type",
-            format!("Expected a collection, got {value:?}."),
+            format!(
+                "Invalid value for {}",
+                path.last_attribute().unwrap_or("value")
+            ),
+            format!("Expected a collection, got {}.", value.kind()),
         )
         .at(path.clone()));
     };
@@ -302,7 +312,7 @@ impl<'a> ObjectReader<'a> {
             Value::Map(_) => Ok(Some(ObjectReader { value, path })),
             other => Err(Diagnostic::error(
                 "Unexpected value from Terraform",
-                format!("Expected an object, got {other:?}. This is a bug in the provider or a mismatch with Terraform; please report it."),
+                format!("Expected an object, got {}. This is a bug in the provider or a mismatch with Terraform; please report it.", other.kind()),
             )
             .at(path)),
         }

@@ -351,7 +351,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if !(secs > 0.0 && secs.is_finite()) {
         return Err(format!("{text:?} must be longer than zero."));
     }
-    Ok(Duration::from_secs_f64(secs))
+    // More seconds than a Duration holds (about 585 billion years) would
+    // panic in from_secs_f64.
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("{text:?} is too long. Use a duration such as 30s, 1500ms or 2m."))
 }
 
 #[cfg(test)]
@@ -488,6 +491,10 @@ mod tests {
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("3 weeks").is_err());
         assert!(parse_duration("").is_err());
+        // Found by fuzzing: more seconds than a Duration holds panicked.
+        let huge = parse_duration("18446744073709551615").unwrap_err();
+        assert!(huge.contains("too long"), "{huge}");
+        assert!(parse_duration("99999999999999999999h").is_err());
     }
 
     #[test]

