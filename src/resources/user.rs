@@ -537,6 +537,7 @@ mod tests {
         assert!(up.get("obsolete").is_none());
         assert_eq!(up.get("title"), Some(&Value::Null));
         assert!(resource().upgrade(1, &raw).is_err());
+        assert!(resource().upgrade(-1, &raw).is_err());
     }
 
     #[test]
