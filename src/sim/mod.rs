@@ -8,7 +8,8 @@
 //! - `gate`: what every API request passes first (latency, 429, 5xx, auth).
 //! - `api`: `/oauth/token` and `/v1/users`.
 //! - `admin`: `/_sim/...` for scripts.
-//! - `conn`: connections a handler can cut without answering.
+//! - `conn`: the listener: connections a handler can cut without answering,
+//!   and outages (connections refused, open ones closed).
 
 mod admin;
 mod api;
@@ -56,11 +57,12 @@ impl Simulator {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let store = SimStore::new(config);
+        let listener = CuttableListener::new(listener, store.outage())?;
         let app = router(store.clone()).into_make_service_with_connect_info::<ConnectionHandle>();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let serving =
-                axum::serve(CuttableListener::new(listener), app).with_graceful_shutdown(async {
+                axum::serve(listener, app).with_graceful_shutdown(async {
                     // A dropped sender stops the server as well.
                     let _ = stopped.await;
                 });
