@@ -61,16 +61,25 @@ pub enum DomoError {
         waited: Duration,
     },
 
-    /// Domo kept answering 429 Too Many Requests until the retries ran out.
+    /// Domo kept answering 429 Too Many Requests until the operation's
+    /// time was up (429s are retried for as long as it lasts).
     #[error(
-        "Domo kept rate-limiting {method} {path} (HTTP 429) after {attempts} attempts{}. \
-         Lower max_requests_per_minute or terraform's -parallelism, or try again later",
+        "Domo kept rate-limiting {method} {path} (HTTP 429): {attempts} attempts in {:.0}s, \
+         and waiting longer would pass the {:.0}s an operation may take{}. \
+         The instance's rate limit is shared with other clients: lower max_requests_per_minute \
+         or terraform's -parallelism, or try again later",
+        .waited.as_secs_f64(),
+        .limit.as_secs_f64(),
         wait_suffix(.requested_wait)
     )]
     RateLimited {
         method: String,
         path: String,
         attempts: u32,
+        /// From the operation's start to giving up.
+        waited: Duration,
+        /// The operation's time limit.
+        limit: Duration,
         /// How long Domo last asked us to wait, when it said so.
         requested_wait: Option<Duration>,
     },
