@@ -61,11 +61,10 @@ impl Simulator {
         let app = router(store.clone()).into_make_service_with_connect_info::<ConnectionHandle>();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            let serving =
-                axum::serve(listener, app).with_graceful_shutdown(async {
-                    // A dropped sender stops the server as well.
-                    let _ = stopped.await;
-                });
+            let serving = axum::serve(listener, app).with_graceful_shutdown(async {
+                // A dropped sender stops the server as well.
+                let _ = stopped.await;
+            });
             if let Err(e) = serving.await {
                 tracing::error!("domo-sim: server failed: {e}");
             }

@@ -142,7 +142,7 @@ impl Workspace {
         std::fs::write(self.dir.path().join("main.tf"), text).expect("write main.tf");
     }
 
-    pub async fn run(&self, args: &[&str]) -> TfResult {
+    fn command(&self, args: &[&str]) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(terraform_path());
         cmd.args(args)
             .current_dir(self.dir.path())
@@ -155,7 +155,31 @@ impl Workspace {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        TfResult::from(cmd.output().await.expect("run terraform"))
+        cmd
+    }
+
+    pub async fn run(&self, args: &[&str]) -> TfResult {
+        TfResult::from(self.command(args).output().await.expect("run terraform"))
+    }
+
+    /// Starts Terraform without waiting for it, its output read as it
+    /// comes (a full pipe would stall Terraform). Terraform is killed if the
+    /// handle is dropped.
+    pub fn spawn(&self, args: &[&str]) -> RunningTerraform {
+        let mut child = self
+            .command(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start terraform");
+        let stdout = drain(child.stdout.take());
+        let stderr = drain(child.stderr.take());
+        RunningTerraform {
+            child,
+            stdout,
+            stderr,
+        }
     }
 
     pub async fn apply(&self) -> TfResult {
@@ -305,4 +329,72 @@ impl Workspace {
         )
         .expect("write terraform.tfstate");
     }
+}
+
+/// Reads a pipe to its end in the background.
+fn drain(
+    pipe: Option<impl tokio::io::AsyncRead + Send + Unpin + 'static>,
+) -> tokio::task::JoinHandle<Vec<u8>> {
+    tokio::spawn(async move {
+        let mut text = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = tokio::io::AsyncReadExt::read_to_end(&mut pipe, &mut text).await;
+        }
+        text
+    })
+}
+
+/// A Terraform command started with [`Workspace::spawn`].
+pub struct RunningTerraform {
+    child: tokio::process::Child,
+    stdout: tokio::task::JoinHandle<Vec<u8>>,
+    stderr: tokio::task::JoinHandle<Vec<u8>>,
+}
+
+impl RunningTerraform {
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("terraform is running")
+    }
+
+    /// True once Terraform has exited.
+    pub fn has_exited(&mut self) -> bool {
+        !matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits for Terraform to exit; `None` (and Terraform killed) when it
+    /// has not within `limit`.
+    pub async fn finish(mut self, limit: std::time::Duration) -> Option<TfResult> {
+        let status = tokio::time::timeout(limit, self.child.wait()).await.ok()?;
+        let status = status.expect("wait for terraform");
+        let stdout = self.stdout.await.unwrap_or_default();
+        let stderr = self.stderr.await.unwrap_or_default();
+        Some(TfResult::from(Output {
+            status,
+            stdout,
+            stderr,
+        }))
+    }
+}
+
+/// The pids of the provider processes (this build's binary) that process
+/// `parent` has started and that are still running. Linux only: reads /proc.
+pub fn provider_processes(parent: u32) -> Vec<u32> {
+    let binary = std::fs::canonicalize(env!("CARGO_BIN_EXE_terraform-provider-domo"))
+        .expect("provider binary");
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces.
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|ppid| ppid.parse::<u32>().ok());
+            ppid == Some(parent)
+                && std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == binary)
+        })
+        .collect()
 }
