@@ -108,30 +108,37 @@ async fn await_creates(store: &SimStore, creates: u64, terraform: &mut RunningTe
 /// The advice of each "already exists" error in Terraform's output, as
 /// (resource address, the import command with the address filled in).
 fn import_advice(output: &str) -> Vec<(String, String)> {
-    let mut advice = Vec::new();
-    // Diagnostics are framed by "╷" ... "╵", each line starting with "│".
-    for block in output.split('╷').skip(1) {
-        let lines: Vec<&str> = block
-            .lines()
-            .map(|line| line.trim_start_matches('│').trim())
-            .collect();
-        if !lines.contains(&"Error: A Domo user with this email already exists") {
-            continue;
+    // One block per diagnostic, from its "Error:" or "Warning:" line; with
+    // colours off, Terraform 1.0 prints no "│" frame, later versions do.
+    let mut blocks: Vec<Vec<&str>> = Vec::new();
+    for line in output.lines() {
+        let line = line.trim_start_matches(['│', '╷', '╵']).trim();
+        if line.starts_with("Error: ") || line.starts_with("Warning: ") {
+            blocks.push(Vec::new());
         }
-        let address = lines
-            .iter()
-            .find_map(|line| line.strip_prefix("with ")?.strip_suffix(','))
-            .unwrap_or_else(|| panic!("no resource address in:\n{block}"));
-        let command = lines
-            .iter()
-            .find(|line| line.starts_with("terraform import 'ADDRESS' "))
-            .unwrap_or_else(|| panic!("no import command in:\n{block}"));
-        advice.push((
-            address.to_string(),
-            command.replace("'ADDRESS'", &format!("'{address}'")),
-        ));
+        if let Some(block) = blocks.last_mut() {
+            block.push(line);
+        }
     }
-    advice
+    blocks
+        .into_iter()
+        .filter(|block| block[0] == "Error: A Domo user with this email already exists")
+        .map(|block| {
+            let text = block.join("\n");
+            let address = block
+                .iter()
+                .find_map(|line| line.strip_prefix("with ")?.strip_suffix(','))
+                .unwrap_or_else(|| panic!("no resource address in:\n{text}"));
+            let command = block
+                .iter()
+                .find(|line| line.starts_with("terraform import 'ADDRESS' "))
+                .unwrap_or_else(|| panic!("no import command in:\n{text}"));
+            (
+                address.to_string(),
+                command.replace("'ADDRESS'", &format!("'{address}'")),
+            )
+        })
+        .collect()
 }
 
 /// Splits `terraform import 'ADDR' ID` as a shell would.

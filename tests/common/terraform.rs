@@ -170,6 +170,9 @@ impl Workspace {
             .command(args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
+            // Its own process group, so that dropping the handle can stop
+            // Terraform's own child and the providers as well.
+            .process_group(0)
             .kill_on_drop(true)
             .spawn()
             .expect("start terraform");
@@ -344,7 +347,8 @@ fn drain(
     })
 }
 
-/// A Terraform command started with [`Workspace::spawn`].
+/// A Terraform command started with [`Workspace::spawn`]. Dropped before
+/// it finished (a failed test), it is killed with everything it started.
 pub struct RunningTerraform {
     child: tokio::process::Child,
     stdout: tokio::task::JoinHandle<Vec<u8>>,
@@ -366,8 +370,8 @@ impl RunningTerraform {
     pub async fn finish(mut self, limit: std::time::Duration) -> Option<TfResult> {
         let status = tokio::time::timeout(limit, self.child.wait()).await.ok()?;
         let status = status.expect("wait for terraform");
-        let stdout = self.stdout.await.unwrap_or_default();
-        let stderr = self.stderr.await.unwrap_or_default();
+        let stdout = (&mut self.stdout).await.unwrap_or_default();
+        let stderr = (&mut self.stderr).await.unwrap_or_default();
         Some(TfResult::from(Output {
             status,
             stdout,
@@ -376,25 +380,47 @@ impl RunningTerraform {
     }
 }
 
-/// The pids of the provider processes (this build's binary) that process
-/// `parent` has started and that are still running. Linux only: reads /proc.
-pub fn provider_processes(parent: u32) -> Vec<u32> {
+impl Drop for RunningTerraform {
+    fn drop(&mut self) {
+        if let Some(pid) = self.child.id() {
+            // The group's id is Terraform's pid (process_group(0)).
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .status();
+        }
+    }
+}
+
+/// The pids of the provider processes (this build's binary) running under
+/// process `ancestor` (Terraform 1.0 runs as a child of itself, and the
+/// providers as children of that child). Linux only: reads /proc.
+pub fn provider_processes(ancestor: u32) -> Vec<u32> {
     let binary = std::fs::canonicalize(env!("CARGO_BIN_EXE_terraform-provider-domo"))
         .expect("provider binary");
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
+    let parent_of = |pid: u32| -> Option<u32> {
+        // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces.
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let (_, rest) = stat.rsplit_once(')')?;
+        rest.split_whitespace().nth(1)?.parse().ok()
+    };
+    let descends = |pid: u32| {
+        let mut current = pid;
+        while let Some(parent) = parent_of(current).filter(|parent| *parent > 1) {
+            if parent == ancestor {
+                return true;
+            }
+            current = parent;
+        }
+        false
+    };
     entries
         .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
         .filter(|pid| {
-            // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces.
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let ppid = stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-                .and_then(|ppid| ppid.parse::<u32>().ok());
-            ppid == Some(parent)
-                && std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == binary)
+            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == binary)
+                && descends(*pid)
         })
         .collect()
 }
