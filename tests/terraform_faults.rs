@@ -1,6 +1,6 @@
 //! Faults with real Terraform, each checked for the promise users run
 //! pipelines on: whatever happens, Domo and the state agree afterwards, no
-//! account is lost or duplicated.
+//! account is lost or duplicated, and no secret reaches the output.
 //!
 //! - the provider killed (SIGKILL) in the middle of a 300-user apply;
 //! - Domo down (connections refused, open ones cut) for 20 s mid-apply;
@@ -86,6 +86,17 @@ fn domo_users(store: &SimStore, prefix: &str) -> BTreeMap<String, u64> {
         }
     }
     users
+}
+
+/// Fails if Terraform's output holds the client secret or any token the
+/// simulator issued: error paths are where secrets leak.
+fn assert_no_secret(store: &SimStore, result: &TfResult) {
+    let text = result.all();
+    let secret = store.config().client_secret;
+    assert!(!text.contains(&secret), "the client secret leaked:\n{text}");
+    for token in store.issued_tokens() {
+        assert!(!text.contains(&token), "an access token leaked:\n{text}");
+    }
 }
 
 /// Waits until the simulator has seen `creates` create requests.
@@ -191,6 +202,14 @@ async fn a_provider_killed_mid_apply_converges_once_the_named_users_are_imported
         "Terraform reports the dead plugin: {}",
         interrupted.all()
     );
+    assert_no_secret(&store, &interrupted);
+    let reported: BTreeSet<&str> = interrupted
+        .stderr
+        .lines()
+        .map(|line| line.trim_start_matches(['│', ' ']))
+        .filter(|line| line.starts_with("Error: "))
+        .collect();
+    eprintln!("Terraform after the kill: {reported:?}");
     store.set_config(SimConfig::default());
 
     // Terraform saved what it knew and released its lock.
@@ -216,6 +235,7 @@ async fn a_provider_killed_mid_apply_converges_once_the_named_users_are_imported
     // The next apply creates everything else and names each of those
     // users, with the command that adopts it.
     let recovery = apply(&ws).await.expect_code(1, "re-apply after the kill");
+    assert_no_secret(&store, &recovery);
     let advice = import_advice(&recovery.stderr);
     assert_eq!(advice.len(), orphans.len(), "{}", recovery.all());
     assert_eq!(
@@ -295,6 +315,7 @@ async fn an_apply_rides_out_twenty_seconds_of_domo_refusing_connections() {
     // Refused connections never sent a request: they are retried until
     // the operation's deadline, so the apply completes.
     let result = result.expect_code(0, "apply through a 20 s outage");
+    assert_no_secret(&store, &result);
     assert!(!result.stderr.contains("Error"), "{}", result.all());
     assert!(during <= IN_FLIGHT as u64, "Domo was down: {during}");
     assert!(after > 0, "the apply went on after the outage");
@@ -342,6 +363,7 @@ async fn three_pipelines_share_a_rate_limit_of_twenty_requests_a_second() {
         let took = started.elapsed();
         for (result, prefix) in results.into_iter().zip(&prefixes) {
             let result = result.expect_code(0, &format!("pipeline {prefix}"));
+            assert_no_secret(&store, &result);
             assert!(!result.stderr.contains("Error"), "{}", result.all());
         }
         let mut in_states = BTreeMap::new();
