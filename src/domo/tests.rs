@@ -512,6 +512,28 @@ async fn a_domo_down_for_a_while_is_waited_for_and_a_create_sent_once() {
 }
 
 #[tokio::test]
+async fn a_domo_down_past_the_deadline_is_reported_unreachable() {
+    let sim = simulator(SimConfig::default()).await;
+    let id = sim.store().seed_users(1)[0];
+    let client = client_with(&sim, |config| {
+        config.operation_timeout = Duration::from_secs(2);
+    });
+    assert!(client.get_user(id).await.unwrap().is_some());
+    sim.store().refuse_connections_for(Duration::from_secs(10));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = std::time::Instant::now();
+    let error = client
+        .create_user(&fields("late@example.com"), false)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, DomoError::Unreachable { .. }), "{error}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "bounded by the deadline"
+    );
+}
+
+#[tokio::test]
 async fn client_side_pacing_stays_under_the_servers_limit() {
     let sim = simulator(SimConfig {
         rate_limit_per_second: Some(10),
