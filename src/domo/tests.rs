@@ -482,7 +482,7 @@ async fn a_rate_limit_outlasting_the_operation_says_so() {
     assert_eq!(error.status(), Some(429));
     let text = error.to_string();
     assert!(
-        text.contains("GET /v1/users/1 (HTTP 429): 1 attempts in"),
+        text.contains("GET /v1/users/1 (HTTP 429): 1 attempt in"),
         "{text}"
     );
     assert!(text.contains("an operation may take"), "{text}");
