@@ -325,7 +325,7 @@ resource "domo_user" "second" {
         "state matches Domo"
     );
     assert!(
-        all.contains(&format!("terraform import ADDRESS {}", users[0].id)),
+        all.contains(&format!("terraform import 'ADDRESS' {}", users[0].id)),
         "{all}"
     );
 }

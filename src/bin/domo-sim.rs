@@ -36,6 +36,9 @@ struct Args {
     /// Delay added to every API request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Delay between processing an API request and sending its answer, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    response_latency_ms: u64,
     /// Requests admitted per second; more get 429.
     #[arg(long)]
     rate_limit: Option<u32>,
@@ -151,6 +154,7 @@ impl Args {
             put_returns_body: !self.put_without_body,
             lowercase_emails: self.lowercase_emails,
             latency: Duration::from_millis(self.latency_ms),
+            response_latency: Duration::from_millis(self.response_latency_ms),
             rate_limit_per_second: self.rate_limit,
             retry_after_header: !self.no_retry_after,
             error_rate: self.error_rate,

@@ -61,16 +61,26 @@ pub enum DomoError {
         waited: Duration,
     },
 
-    /// Domo kept answering 429 Too Many Requests until the retries ran out.
+    /// Domo kept answering 429 Too Many Requests until the operation's
+    /// time was up (429s are retried for as long as it lasts).
     #[error(
-        "Domo kept rate-limiting {method} {path} (HTTP 429) after {attempts} attempts{}. \
-         Lower max_requests_per_minute or terraform's -parallelism, or try again later",
+        "Domo kept rate-limiting {method} {path} (HTTP 429): {attempts} attempt{} in {:.0}s, \
+         and waiting longer would pass the {:.0}s an operation may take{}. \
+         The instance's rate limit is shared with other clients: lower max_requests_per_minute \
+         or terraform's -parallelism, or try again later",
+        if *.attempts == 1 { "" } else { "s" },
+        .waited.as_secs_f64(),
+        .limit.as_secs_f64(),
         wait_suffix(.requested_wait)
     )]
     RateLimited {
         method: String,
         path: String,
         attempts: u32,
+        /// From the operation's start to giving up.
+        waited: Duration,
+        /// The operation's time limit.
+        limit: Duration,
         /// How long Domo last asked us to wait, when it said so.
         requested_wait: Option<Duration>,
     },
@@ -257,6 +267,23 @@ mod tests {
         assert!(text.contains("role is invalid"), "{text}");
         assert!(text.contains("ABC-123"), "{text}");
         assert!(text.contains("POST /v1/users"), "{text}");
+        let text = DomoError::RateLimited {
+            method: "POST".into(),
+            path: "/v1/users".into(),
+            attempts: 57,
+            waited: Duration::from_secs(299),
+            limit: Duration::from_secs(300),
+            requested_wait: Some(Duration::from_secs(1)),
+        }
+        .to_string();
+        assert!(
+            text.starts_with(
+                "Domo kept rate-limiting POST /v1/users (HTTP 429): 57 attempts in 299s, \
+                 and waiting longer would pass the 300s an operation may take \
+                 (Domo last asked to wait 1s)."
+            ),
+            "{text}"
+        );
         let text = DomoError::Unreachable {
             host: "http://127.0.0.1:1".into(),
             source_msg: "connection refused".into(),

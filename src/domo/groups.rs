@@ -23,7 +23,7 @@ use super::error::DomoError;
 use super::http::{invalid_response, status_error, ApiRequest, ApiResponse, Operation, SendError};
 use super::model::parse_id;
 use super::paging::{PageSize, PageWalk, Progress};
-use super::retry::Repeat;
+use super::retry::{Repeat, RetryBudget, Setback};
 use super::DomoClient;
 
 /// Rows asked for per page of either listing: the users listing's
@@ -118,7 +118,7 @@ impl DomoClient {
             body: Some(&body),
             repeat: Repeat::Unsafe,
         };
-        let mut resends = 0;
+        let mut resends = RetryBudget::default();
         let mut may_exist_already = false;
         let created = loop {
             let uncertain = match self.inner.send(&op, &request).await {
@@ -162,9 +162,13 @@ impl DomoClient {
                 tracing::debug!(id = group.id, "adopting the group an uncertain create made");
                 break group;
             }
-            resends += 1;
             let why = "resending a group create after checking Domo has no such group";
-            if !self.inner.back_off(&op, &request, resends, why).await {
+            let setback = Setback::Transient { server_wait: None };
+            if !self
+                .inner
+                .wait_to_retry(&op, &request, &mut resends, setback, why)
+                .await
+            {
                 return Err(uncertain);
             }
         };
@@ -185,13 +189,20 @@ impl DomoClient {
         name: &str,
     ) -> Result<Option<Group>, DomoError> {
         const LOOKUPS: u32 = 3;
+        let mut budget = RetryBudget::default();
         for lookup in 1..=LOOKUPS {
             if let Some(group) = self.newest_named(op, name).await? {
                 tracing::debug!(id = group.id, "adopting the group an earlier create made");
                 return Ok(Some(group));
             }
             let why = "looking again for the group an earlier create made";
-            if lookup == LOOKUPS || !self.inner.back_off(op, request, lookup, why).await {
+            let setback = Setback::Transient { server_wait: None };
+            if lookup == LOOKUPS
+                || !self
+                    .inner
+                    .wait_to_retry(op, request, &mut budget, setback, why)
+                    .await
+            {
                 break;
             }
         }

@@ -62,6 +62,67 @@ pub struct User {
     pub image_url: Option<String>,
 }
 
+impl User {
+    /// The attributes Domo returns on which this user differs from
+    /// `fields`, by their Terraform names; empty when it has exactly what
+    /// `fields` sets. Emails compare in any letter case, an empty value
+    /// is an absent one (Domo drops empty strings), and employee numbers
+    /// compare as numbers (Domo sends them as JSON numbers).
+    pub fn differences(&self, fields: &UserFields) -> Vec<&'static str> {
+        let optional = |ours: &Option<String>, theirs: &Option<String>| {
+            let present = |value: &Option<String>| value.clone().filter(|v| !v.is_empty());
+            present(ours) == present(theirs)
+        };
+        let employee_number = match (&fields.employee_number, &self.employee_number) {
+            (Some(ours), Some(theirs)) if same_number(ours, theirs) => true,
+            (ours, theirs) => optional(ours, theirs),
+        };
+        [
+            ("name", self.name == fields.name),
+            ("email", same_email(&self.email, &fields.email)),
+            ("role", self.has_role_of(fields)),
+            ("title", optional(&fields.title, &self.title)),
+            (
+                "alternate_email",
+                optional(&fields.alternate_email, &self.alternate_email),
+            ),
+            ("phone", optional(&fields.phone, &self.phone)),
+            ("location", optional(&fields.location, &self.location)),
+            ("employee_number", employee_number),
+        ]
+        .into_iter()
+        .filter(|(_, same)| !same)
+        .map(|(name, _)| name)
+        .collect()
+    }
+
+    /// Whether the user's role is the one `fields` asks for; a custom role
+    /// id that Domo does not echo back cannot be told apart, and counts as
+    /// the same.
+    fn has_role_of(&self, fields: &UserFields) -> bool {
+        match (&fields.role, fields.role_id) {
+            (Some(name), _) => self.role == *name,
+            (None, Some(id)) => match (self.role_id, super::roles::role_name_of(id)) {
+                (Some(theirs), _) => theirs == id,
+                (None, Some(name)) => self.role == name,
+                (None, None) => true,
+            },
+            (None, None) => true,
+        }
+    }
+
+    /// When Domo created the user, when `createdAt` is readable.
+    pub fn created(&self) -> Option<std::time::SystemTime> {
+        crate::calendar::parse_utc_timestamp(self.created_at.as_deref()?)
+    }
+}
+
+/// Whether two strings spell the same whole number ("0042" and "42").
+pub fn same_number(a: &str, b: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+    digits(a) && digits(b) && a.trim_start_matches('0') == b.trim_start_matches('0')
+}
+
 /// A user object as read from the wire, with Domo's soft-delete flag.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct UserRecord {
@@ -252,6 +313,52 @@ pub(crate) fn email_key(email: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn differences_name_what_domo_holds_otherwise() {
+        let user = User {
+            id: 7,
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            role: "Admin".into(),
+            title: None,
+            alternate_email: None,
+            phone: Some("1".into()),
+            location: None,
+            employee_number: Some("42".into()),
+            created_at: Some("2026-11-27T20:15:00.123Z".into()),
+            updated_at: None,
+            image_url: None,
+            role_id: None,
+            group_ids: None,
+        };
+        let mut fields = UserFields {
+            name: "Ada".into(),
+            email: "ADA@example.com".into(),
+            role: Some("Admin".into()),
+            title: Some(String::new()),
+            phone: Some("1".into()),
+            employee_number: Some("0042".into()),
+            // Never returned: never a difference.
+            timezone: Some("Europe/London".into()),
+            ..UserFields::default()
+        };
+        assert!(user.differences(&fields).is_empty());
+        // A custom role id Domo does not echo back cannot be compared.
+        fields.role = None;
+        fields.role_id = Some(101);
+        assert!(user.differences(&fields).is_empty());
+        fields.role_id = Some(4);
+        assert_eq!(user.differences(&fields), ["role"]);
+        fields.role = Some("Participant".into());
+        fields.phone = None;
+        fields.location = Some("London".into());
+        assert_eq!(user.differences(&fields), ["role", "phone", "location"]);
+        assert_eq!(
+            user.created(),
+            crate::calendar::parse_utc_timestamp("2026-11-27T20:15:00.123Z")
+        );
+    }
 
     #[test]
     fn reads_a_full_user_in_camel_case() {

@@ -416,7 +416,8 @@ async fn rate_limited_requests_are_retried_after_retry_after() {
     })
     .await;
     let id = sim.store().seed_users(1)[0];
-    let client = client_for(&sim);
+    // 429s are retried until the deadline, whatever max_retries says.
+    let client = client_with(&sim, |config| config.max_retries = 0);
     let reads = (0..12).map(|_| {
         let client = client.clone();
         tokio::spawn(async move { client.get_user(id).await })
@@ -455,21 +456,82 @@ async fn rate_limited_requests_back_off_without_retry_after() {
 }
 
 #[tokio::test]
-async fn exhausted_rate_limit_retries_say_so() {
+async fn a_rate_limit_outlasting_the_operation_says_so() {
     let sim = simulator(SimConfig {
         rate_limit_per_second: Some(1),
-        retry_after_header: false,
+        retry_after_header: true,
         ..SimConfig::default()
     })
     .await;
-    let client = client_with(&sim, |config| config.max_retries = 0);
-    // The token request uses up the second's only slot.
+    let client = client_with(&sim, |config| {
+        config.operation_timeout = Duration::from_millis(900);
+    });
+    // The token request uses up the second's only slot, and waiting the
+    // second Domo asks for would pass the operation's deadline.
     let error = client.get_user(1).await.unwrap_err();
     assert!(
-        matches!(error, DomoError::RateLimited { attempts: 1, .. }),
+        matches!(
+            error,
+            DomoError::RateLimited {
+                attempts: 1,
+                requested_wait: Some(_),
+                ..
+            }
+        ),
         "{error}"
     );
     assert_eq!(error.status(), Some(429));
+    let text = error.to_string();
+    assert!(
+        text.contains("GET /v1/users/1 (HTTP 429): 1 attempt in"),
+        "{text}"
+    );
+    assert!(text.contains("an operation may take"), "{text}");
+}
+
+#[tokio::test]
+async fn a_domo_down_for_a_while_is_waited_for_and_a_create_sent_once() {
+    let sim = simulator(SimConfig::default()).await;
+    let id = sim.store().seed_users(1)[0];
+    let client = client_for(&sim);
+    assert!(client.get_user(id).await.unwrap().is_some());
+    // Refusals for longer than max_retries backoffs would last.
+    let started = std::time::Instant::now();
+    sim.store().refuse_connections_for(Duration::from_secs(12));
+    let down = fields("down@example.com");
+    let (read, created) = tokio::join!(client.get_user(id), client.create_user(&down, false));
+    assert!(read.unwrap().is_some());
+    created.unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(12));
+    assert_eq!(users_with_email(&sim, "down@example.com"), 1);
+    assert_eq!(
+        stats(&sim).create_requests,
+        1,
+        "refused connections never carried the create"
+    );
+    assert!(client.stats().retries > 10, "{:?}", client.stats());
+}
+
+#[tokio::test]
+async fn a_domo_down_past_the_deadline_is_reported_unreachable() {
+    let sim = simulator(SimConfig::default()).await;
+    let id = sim.store().seed_users(1)[0];
+    let client = client_with(&sim, |config| {
+        config.operation_timeout = Duration::from_secs(2);
+    });
+    assert!(client.get_user(id).await.unwrap().is_some());
+    sim.store().refuse_connections_for(Duration::from_secs(10));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = std::time::Instant::now();
+    let error = client
+        .create_user(&fields("late@example.com"), false)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, DomoError::Unreachable { .. }), "{error}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "bounded by the deadline"
+    );
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use super::error::DomoError;
 use super::http::{invalid_response, status_error, ApiRequest, Operation, SendError};
 use super::model::{self, same_email, User, UserFields, UserRecord};
 use super::paging::{PageSize, PageWalk, Progress};
-use super::retry::Repeat;
+use super::retry::{Repeat, RetryBudget, Setback};
 use super::DomoClient;
 
 /// Domo's largest page of users.
@@ -67,7 +67,7 @@ impl DomoClient {
             body: Some(&body),
             repeat: Repeat::Unsafe,
         };
-        let mut resends = 0;
+        let mut resends = RetryBudget::default();
         let mut may_exist_already = false;
         loop {
             let uncertain = match self.inner.send(&op, &request).await {
@@ -110,9 +110,13 @@ impl DomoClient {
                 tracing::debug!(id = user.id, "adopting the user an uncertain create made");
                 return Ok(user);
             }
-            resends += 1;
             let why = "resending a create after checking Domo has no such user";
-            if !self.inner.back_off(&op, &request, resends, why).await {
+            let setback = Setback::Transient { server_wait: None };
+            if !self
+                .inner
+                .wait_to_retry(&op, &request, &mut resends, setback, why)
+                .await
+            {
                 return Err(uncertain);
             }
         }
@@ -127,13 +131,20 @@ impl DomoClient {
         email: &str,
     ) -> Result<Option<User>, DomoError> {
         const LOOKUPS: u32 = 3;
+        let mut budget = RetryBudget::default();
         for lookup in 1..=LOOKUPS {
             if let Some(user) = self.find_by_email_in(op, email).await? {
                 tracing::debug!(id = user.id, "adopting the user an earlier create made");
                 return Ok(Some(user));
             }
             let why = "looking again for the user an earlier create made";
-            if lookup == LOOKUPS || !self.inner.back_off(op, request, lookup, why).await {
+            let setback = Setback::Transient { server_wait: None };
+            if lookup == LOOKUPS
+                || !self
+                    .inner
+                    .wait_to_retry(op, request, &mut budget, setback, why)
+                    .await
+            {
                 break;
             }
         }

@@ -55,7 +55,7 @@ const SETTINGS: &[Setting] = &[
         env: "DOMO_MAX_RETRIES",
         ty: AttrType::Number,
         sensitive: false,
-        description: "How many times a request that is safe to repeat is retried after a rate limit (429), a 502/503/504 or a connection error. Defaults to 5.",
+        description: "How many times a request that is safe to repeat is retried after a 5xx answer, a timeout or a broken connection. Defaults to 5. A rate limit (429) and a connection Domo refuses after answering earlier are retried until the operation's 5-minute deadline instead, however many times that takes: Domo did not process those requests.",
     },
     Setting {
         name: "request_timeout",
@@ -69,7 +69,7 @@ const SETTINGS: &[Setting] = &[
         env: "DOMO_MAX_REQUESTS_PER_MINUTE",
         ty: AttrType::Number,
         sensitive: false,
-        description: "Client-side pacing: the most requests this provider sends per minute, shared by all operations of a run. `0` (the default) sends as fast as Domo allows and backs off on 429.",
+        description: "Client-side pacing: the most requests this provider sends per minute, shared by all operations of a run. `0` (the default) sends as fast as Domo allows. Either way the pace adapts: each 429 lowers it, and answers raise it again gradually, up to this setting.",
     },
     Setting {
         name: "max_concurrent_requests",

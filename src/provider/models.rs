@@ -17,6 +17,7 @@
 use crate::domo::roles::{default_role_names, role_id_of, role_name_of};
 use std::collections::{BTreeSet, HashMap};
 
+use crate::domo::model::same_number;
 use crate::domo::{Group, User, UserFields};
 use crate::model;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
@@ -268,12 +269,6 @@ fn known(field: &Field<String>, name: &str) -> Result<String, Diagnostics> {
         .at(AttributePath::root(name))
         .into()
     })
-}
-
-/// Whether two strings spell the same whole number ("0042" and "42").
-fn same_number(a: &str, b: &str) -> bool {
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
-    digits(a) && digits(b) && a.trim_start_matches('0') == b.trim_start_matches('0')
 }
 
 model! {

@@ -12,7 +12,7 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::domo::{same_email, DomoClient, DomoError, User};
+use crate::domo::{same_email, DomoClient, DomoError, User, UserFields};
 use crate::framework::{Outcome, Resource};
 use crate::model;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
@@ -160,23 +160,67 @@ async fn get_user_tolerating_lag(
     }
 }
 
-fn duplicate_email(email: &str, existing: Option<u64>, err: &DomoError) -> Diagnostic {
-    let import = match existing {
-        Some(id) => format!(
-            "To manage the existing user with Terraform instead, import it into this resource's address:\n\n  terraform import ADDRESS {id}\n\nor, by email:\n\n  terraform import ADDRESS email:{email}"
-        ),
+/// A user with exactly the configured attributes, created this recently,
+/// is most likely one an interrupted earlier apply made.
+const INTERRUPTED_APPLY_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
+/// The error for a create Domo refused because `existing` (when it could
+/// be found) has the email. Terraform's output shows the resource's
+/// address above the detail ("with domo_user.x"), which the provider
+/// itself is never told: the import command says where it goes.
+fn duplicate_email(
+    fields: &UserFields,
+    existing: Option<&User>,
+    err: &DomoError,
+    now: SystemTime,
+) -> Diagnostic {
+    let email = &fields.email;
+    let detail = match existing {
+        Some(user) => {
+            let id = user.id;
+            let differences = user.differences(fields);
+            let age = user
+                .created()
+                .and_then(|created| now.duration_since(created).ok());
+            let created = match (&user.created_at, age) {
+                (Some(at), Some(age)) => format!(", created {} ago ({at}),", approximate(age)),
+                _ => String::new(),
+            };
+            let why = if !differences.is_empty() {
+                format!(
+                    "That user{created} differs from this configuration in: {}.",
+                    differences.join(", ")
+                )
+            } else if age.is_some_and(|age| age < INTERRUPTED_APPLY_WINDOW) {
+                format!(
+                    "That user{created} has exactly the attributes configured here: it is most likely the one an interrupted earlier apply of this configuration created (Domo made it, but Terraform never received the answer, for example because the provider or the CI job was stopped mid-apply)."
+                )
+            } else {
+                format!("That user{created} has exactly the attributes configured here.")
+            };
+            format!(
+                "Domo refused to create a user with email {email}: Domo user {id} already has it, and emails are unique within a Domo instance. {why}\n\nTo manage that user with this resource, import it, writing this resource's address (shown above after \"with\") in place of ADDRESS:\n\n  terraform import 'ADDRESS' {id}\n\nthen apply again. If that user belongs to another configuration, use a different email here instead. Domo said: {err}"
+            )
+        }
         None => format!(
-            "If that user exists, import it into this resource's address instead of creating it:\n\n  terraform import ADDRESS email:{email}"
+            "Domo refused to create a user with email {email}: another user already has it, and emails are unique within a Domo instance. Domo said: {err}\n\nIf that user exists, import it, writing this resource's address (shown above after \"with\") in place of ADDRESS:\n\n  terraform import 'ADDRESS' email:{email}\n\nOtherwise, use a different email for this resource."
         ),
     };
-    let who = existing.map(|id| format!(" (id {id})")).unwrap_or_default();
-    Diagnostic::error(
-        "A Domo user with this email already exists",
-        format!(
-            "Domo refused to create a user with email {email}: another user{who} already has it, and emails are unique within a Domo instance. Domo said: {err}\n\n{import}\n\nOtherwise, use a different email for this resource."
-        ),
-    )
-    .at(AttributePath::root("email"))
+    Diagnostic::error("A Domo user with this email already exists", detail)
+        .at(AttributePath::root("email"))
+}
+
+/// "40 seconds", "12 minutes", "3 hours", "2 days".
+fn approximate(age: Duration) -> String {
+    let seconds = age.as_secs();
+    let (amount, unit) = match seconds {
+        0..=119 => (seconds, "second"),
+        120..=7199 => (seconds / 60, "minute"),
+        7200..=172_799 => (seconds / 3600, "hour"),
+        _ => (seconds / 86_400, "day"),
+    };
+    let plural = if amount == 1 { "" } else { "s" };
+    format!("{amount} {unit}{plural}")
 }
 
 enum ImportId {
@@ -256,7 +300,7 @@ impl Resource for UserResource {
                     .await
                     .ok()
                     .flatten();
-                Err(duplicate_email(&fields.email, existing.map(|u| u.id), &e).into())
+                Err(duplicate_email(&fields, existing.as_ref(), &e, SystemTime::now()).into())
             }
             Err(e) => Err(api_error(Action::Create, ObjectKind::User, &e).into()),
         }
@@ -510,6 +554,66 @@ mod tests {
         assert_eq!(
             ours.refreshed(&moved).email.as_deref(),
             Some("countess@example.com")
+        );
+    }
+
+    #[test]
+    fn a_duplicate_email_names_the_user_and_the_import_command() {
+        let conflict = DomoError::Api {
+            method: "POST".into(),
+            path: "/v1/users".into(),
+            status: 409,
+            message: "email exists".into(),
+            toe: None,
+        };
+        let ada = model(&config(&[]));
+        let mut fields = ada
+            .profile
+            .fields(&ada.email, &ada.timezone, &ada.locale)
+            .unwrap();
+        fields.employee_number = Some("7".into());
+        let created = crate::calendar::parse_utc_timestamp("2026-01-01T00:00:00Z").unwrap();
+        let soon = created + Duration::from_secs(90);
+        let d = duplicate_email(&fields, Some(&user()), &conflict, soon);
+        assert_eq!(d.attribute, Some(AttributePath::root("email")));
+        assert!(
+            d.detail.contains("\n  terraform import 'ADDRESS' 42\n"),
+            "{}",
+            d.detail
+        );
+        assert!(
+            d.detail
+                .contains("created 90 seconds ago (2026-01-01T00:00:00Z), has exactly"),
+            "{}",
+            d.detail
+        );
+        assert!(
+            d.detail.contains("interrupted earlier apply"),
+            "{}",
+            d.detail
+        );
+        // Long after: the same advice, no guess about its origin.
+        let later = created + INTERRUPTED_APPLY_WINDOW;
+        let d = duplicate_email(&fields, Some(&user()), &conflict, later);
+        assert!(!d.detail.contains("interrupted"), "{}", d.detail);
+        assert!(d.detail.contains("created 24 hours ago"), "{}", d.detail);
+        // Someone else's user: what differs is said, and no guess either.
+        fields.role = Some("Participant".into());
+        fields.role_id = Some(4);
+        let d = duplicate_email(&fields, Some(&user()), &conflict, soon);
+        assert!(
+            d.detail
+                .contains("differs from this configuration in: role."),
+            "{}",
+            d.detail
+        );
+        assert!(!d.detail.contains("interrupted"), "{}", d.detail);
+        let d = duplicate_email(&fields, None, &conflict, soon);
+        assert!(
+            d.detail
+                .contains("terraform import 'ADDRESS' email:Ada@Example.com"),
+            "{}",
+            d.detail
         );
     }
 

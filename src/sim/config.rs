@@ -24,6 +24,10 @@ pub struct SimConfig {
     pub lowercase_emails: bool,
     /// Delay added to every API request (not to `/_sim` admin requests).
     pub latency: Duration,
+    /// Delay between an API request being processed and its answer being
+    /// sent: a create is stored at once, its answer comes this much later
+    /// (a slow network on the way back, or a busy gateway).
+    pub response_latency: Duration,
     /// Requests admitted per fixed one-second window (token endpoint included); over it: 429.
     pub rate_limit_per_second: Option<u32>,
     /// Whether a 429 carries `Retry-After: 1`.
@@ -84,6 +88,7 @@ impl Default for SimConfig {
             put_returns_body: true,
             lowercase_emails: false,
             latency: Duration::ZERO,
+            response_latency: Duration::ZERO,
             rate_limit_per_second: None,
             retry_after_header: true,
             error_rate: 0.0,

@@ -1,6 +1,7 @@
 //! What every API request (everything but `/_sim` admin) goes through before
 //! its handler: counting, latency, the rate limit, injected errors and the
-//! bearer token check, in the order a real gateway would apply them.
+//! bearer token check, in the order a real gateway would apply them; and,
+//! after the handler, the delay of the answer on its way back.
 
 use std::time::{Duration, Instant};
 
@@ -117,10 +118,15 @@ pub(crate) async fn api_gate(
                 .map(IntoResponse::into_response)
         }
     };
-    match rejection {
+    let response = match rejection {
         Some(response) => response,
         None => next.run(request).await,
+    };
+    let response_latency = store.lock().config.response_latency;
+    if !response_latency.is_zero() {
+        tokio::time::sleep(response_latency).await;
     }
+    response
 }
 
 /// A 429 when the current one-second window is full. Rejected requests do not

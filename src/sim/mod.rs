@@ -10,7 +10,8 @@
 //! - `api`: `/oauth/token` and `/v1/users`.
 //! - `groups`: `/v1/groups` and their members.
 //! - `admin`: `/_sim/...` for scripts.
-//! - `conn`: connections a handler can cut without answering.
+//! - `conn`: the listener: connections a handler can cut without answering,
+//!   and outages (connections refused, open ones closed).
 
 mod admin;
 mod api;
@@ -59,14 +60,14 @@ impl Simulator {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let store = SimStore::new(config);
+        let listener = CuttableListener::new(listener, store.outage())?;
         let app = router(store.clone()).into_make_service_with_connect_info::<ConnectionHandle>();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            let serving =
-                axum::serve(CuttableListener::new(listener), app).with_graceful_shutdown(async {
-                    // A dropped sender stops the server as well.
-                    let _ = stopped.await;
-                });
+            let serving = axum::serve(listener, app).with_graceful_shutdown(async {
+                // A dropped sender stops the server as well.
+                let _ = stopped.await;
+            });
             if let Err(e) = serving.await {
                 tracing::error!("domo-sim: server failed: {e}");
             }

@@ -15,6 +15,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::config::SimConfig;
+use super::conn::Outage;
 use crate::calendar::civil_from_days;
 
 /// First id handed out; Domo's ids are large integers.
@@ -276,6 +277,8 @@ pub(crate) fn avatar_url(id: u64) -> String {
 #[derive(Clone)]
 pub struct SimStore {
     inner: Arc<Mutex<State>>,
+    /// The listener's off switch (kept out of `State`: it has its own lock).
+    outage: Outage,
 }
 
 impl SimStore {
@@ -299,7 +302,21 @@ impl SimStore {
                 next_group_seed: 1,
                 last_timestamp_ms: 0,
             })),
+            outage: Outage::default(),
         }
+    }
+
+    pub(crate) fn outage(&self) -> Outage {
+        self.outage.clone()
+    }
+
+    /// Takes the simulator off the network for `duration`, as a Domo outage
+    /// would: nothing listens on its port (connections are refused) and
+    /// every open connection, keep-alive ones included, is closed at once.
+    /// Afterwards it listens on the same port again. Returns how many open
+    /// connections were closed.
+    pub fn refuse_connections_for(&self, duration: std::time::Duration) -> usize {
+        self.outage.refuse_for(duration)
     }
 
     /// Locks the state; a panic elsewhere while holding the lock must not

@@ -1636,3 +1636,71 @@ async fn store_handle_pokes_groups_behind_the_apis_back() {
     assert_eq!(explicit, 2_000_000_000);
     assert_eq!(store.seed_groups(1, 0), vec![2_000_000_001]);
 }
+
+#[tokio::test]
+async fn an_outage_refuses_connections_closes_open_ones_then_ends() {
+    let fx = Fixture::start(SimConfig::default()).await;
+    let addr = fx.sim.addr();
+    // An idle keep-alive connection, opened before the outage.
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET /v1/users HTTP/1.1\r\nHost: sim\r\nAuthorization: bearer {}\r\n\r\n",
+        fx.token
+    );
+    idle.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = [0u8; 12];
+    idle.read_exact(&mut answer).await.unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 200");
+    let mut rest = vec![0u8; 4096];
+    let _ = idle.read(&mut rest).await.unwrap();
+
+    let started = Instant::now();
+    let closed = fx
+        .sim
+        .store()
+        .refuse_connections_for(Duration::from_millis(800));
+    assert!(closed >= 1, "the idle connection was open");
+    // The idle connection is closed at once, without an answer.
+    let mut after = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(2), idle.read_to_end(&mut after)).await;
+    assert!(read.is_ok(), "closed promptly");
+    assert!(after.is_empty(), "{}", String::from_utf8_lossy(&after));
+    // New connections are refused by the kernel: nothing listens.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let refused = tokio::net::TcpStream::connect(addr).await.unwrap_err();
+    assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+    let error = fx.http.get(fx.url("/v1/users")).send().await.unwrap_err();
+    assert!(error.is_connect(), "{error:?}");
+
+    // Once it ends, the same port answers again.
+    let mut status = None;
+    while started.elapsed() < Duration::from_secs(5) {
+        if let Ok(response) = fx.http.get(fx.url("/_sim/stats")).send().await {
+            status = Some(response.status());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, Some(StatusCode::OK));
+    assert!(started.elapsed() >= Duration::from_millis(800));
+    assert_eq!(fx.get("/v1/users").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn response_latency_delays_the_answer_not_the_work() {
+    let fx = Fixture::start(SimConfig::default()).await;
+    fx.sim.store().set_config(SimConfig {
+        response_latency: Duration::from_millis(300),
+        ..SimConfig::default()
+    });
+    let started = Instant::now();
+    let create = fx.create(alice());
+    let watch = async {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        fx.sim.store().users().len()
+    };
+    let (response, stored_early) = tokio::join!(create, watch);
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(stored_early, 1, "stored before the answer left");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
