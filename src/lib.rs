@@ -31,12 +31,15 @@
 //! - [`calendar`]: UTC dates for timestamps (logs, simulator).
 //! - [`docs`]: renders the registry docs in `docs/` from the schemas and
 //!   the hand-written templates in `templates/` (`cargo run --bin gen-docs`).
+//! - `fuzzing` (hidden): entry points for the fuzz targets in `fuzz/`.
 
 pub mod calendar;
 pub mod data_sources;
 pub mod docs;
 pub mod domo;
 pub mod framework;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod logging;
 pub mod plugin;
 pub mod protocol;

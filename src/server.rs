@@ -107,7 +107,7 @@ impl ProviderService {
                 .collect(),
             diagnostics: vec![],
             provider_meta: None,
-            server_capabilities: Some(pb::ServerCapabilities::default()),
+            server_capabilities: Some(server_capabilities()),
         }
     }
 }
@@ -172,6 +172,16 @@ fn diagnostics_only(result: Result<Diagnostics, Diagnostics>) -> Vec<pb::Diagnos
     result.unwrap_or_else(|d| d).to_proto()
 }
 
+/// What this provider tells Terraform about itself. The schema never
+/// changes within a release, so Terraform may reuse the copy it fetched from
+/// the first provider process of a run instead of asking every process.
+fn server_capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities {
+        get_provider_schema_optional: true,
+        ..Default::default()
+    }
+}
+
 #[tonic::async_trait]
 impl Provider for ProviderService {
     async fn get_metadata(
@@ -179,7 +189,7 @@ impl Provider for ProviderService {
         _: Request<pb::get_metadata::Request>,
     ) -> Result<Response<pb::get_metadata::Response>, Status> {
         Ok(Response::new(pb::get_metadata::Response {
-            server_capabilities: Some(pb::ServerCapabilities::default()),
+            server_capabilities: Some(server_capabilities()),
             diagnostics: vec![],
             data_sources: self
                 .registry
@@ -412,6 +422,55 @@ impl Provider for ProviderService {
         // needs interrupting.
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
+        }))
+    }
+
+    /// Terraform >= 1.12 and OpenTofu 1.12 ask on every run; we declare no
+    /// resource identities.
+    async fn get_resource_identity_schemas(
+        &self,
+        _: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        Ok(Response::new(
+            pb::get_resource_identity_schemas::Response::default(),
+        ))
+    }
+
+    /// This provider defines no functions.
+    async fn get_functions(
+        &self,
+        _: Request<pb::get_functions::Request>,
+    ) -> Result<Response<pb::get_functions::Response>, Status> {
+        Ok(Response::new(pb::get_functions::Response::default()))
+    }
+
+    /// We do not advertise `move_resource_state`, so Terraform refuses a
+    /// `moved` block between resource types itself; OpenTofu asks anyway and
+    /// gets this explanation.
+    async fn move_resource_state(
+        &self,
+        req: Request<pb::move_resource_state::Request>,
+    ) -> Result<Response<pb::move_resource_state::Response>, Status> {
+        let req = req.into_inner();
+        let d = match self.resource(&req.target_type_name) {
+            Err(d) => d,
+            Ok(_) => Diagnostic::error(
+                "Moving resources between types is not supported",
+                format!(
+                    "A \"moved\" block asks to turn a {} resource (from provider {}) into a {}, \
+                     but {} cannot take over another resource type's state. Remove the \"moved\" block, \
+                     remove the old resource from state (terraform state rm), and import the Domo object \
+                     into the new resource instead: terraform import <address> <id>.",
+                    req.source_type_name, req.source_provider_address, req.target_type_name, req.target_type_name,
+                ),
+            )
+            .into(),
+        };
+        Ok(Response::new(pb::move_resource_state::Response {
+            target_state: None,
+            diagnostics: d.to_proto(),
+            target_private: vec![],
+            target_identity: None,
         }))
     }
 }

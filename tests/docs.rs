@@ -37,6 +37,12 @@ fn docs_cover_every_type_and_the_registry_layout() {
         "data-sources/user.md",
         "data-sources/users.md",
         "guides/import-existing-instance.md",
+        "resources/group.md",
+        "resources/group_members.md",
+        "resources/group_membership.md",
+        "data-sources/group.md",
+        "data-sources/groups.md",
+        "guides/groups-and-access.md",
     ] {
         assert!(paths.contains(&wanted), "{wanted} missing from {paths:?}");
     }

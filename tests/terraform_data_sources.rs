@@ -135,6 +135,7 @@ output "example_participants" {{
             "email": "ada.lovelace@EXAMPLE.COM",
             "name": "Ada Lovelace",
             "role": "Admin",
+            "role_id": 1,
             "title": "Analyst",
             "alternate_email": "ada@home.example.org",
             "phone": "+44 20 7946 0000",
@@ -143,6 +144,7 @@ output "example_participants" {{
             "created_at": store.user(ada).unwrap().created_at,
             "updated_at": store.user(ada).unwrap().updated_at,
             "image_url": store.user(ada).unwrap().image,
+            "group_ids": [],
         })
     );
 

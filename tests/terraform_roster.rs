@@ -264,9 +264,15 @@ async fn a_two_thousand_user_roster_from_a_csv_file() {
     expected.insert("staff-42@example.com".to_string());
     assert_eq!(changed, expected);
     let out = plan(&ws, "plan drift").await.expect_code(2, "drift");
-    assert!(out.all().contains("Domo user no longer exists"), "{}", out.all());
+    assert!(
+        out.all().contains("Domo user no longer exists"),
+        "{}",
+        out.all()
+    );
     store.reset_stats();
-    apply(&ws, "apply drift back").await.expect_code(0, "drift back");
+    apply(&ws, "apply drift back")
+        .await
+        .expect_code(0, "drift back");
     let stats = store.stats();
     assert_eq!(
         (stats.update_requests, stats.create_requests),
@@ -472,6 +478,8 @@ resource "domo_user_roster" "all" {
     "Ada@Example.com"  = { name = "Ada", role = "Admin" }
     "ada@example.com"  = { name = "Ada", role = "Admin" }
     "bob@example.com"  = { name = "Bob", role = "admin" }
+    "both@example.com" = { name = "Bo", role = "Admin", role_id = 1 }
+    "none@example.com" = { name = "No" }
   }
   on_removal = "forget"
 }
@@ -485,12 +493,76 @@ resource "domo_user_roster" "all" {
         "Duplicate email in users",
         "users[\"ada@example.com\"] and users[\"Ada@Example.com\"]",
         "Invalid Domo role",
-        "users[\"bob@example.com\"]: \"admin\" is not a Domo role",
+        "users[\"bob@example.com\"]: role = \"admin\"",
+        "Conflicting role settings",
+        "users[\"both@example.com\"]: Set either role",
+        "No Domo role set",
+        "users[\"none@example.com\"]: Set role",
         "Invalid on_removal",
     ] {
         assert!(all.contains(expected), "missing {expected:?} in\n{all}");
     }
     assert_eq!(sim.store().stats().total_api_requests, 0, "no call to Domo");
+}
+
+/// Roles by default name, by default id and by custom id; roles changed
+/// in Domo are planned back for exactly those entries.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_by_name_or_id_and_their_drift() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    store.define_role(101, "Auditor").expect("custom role");
+    let ws = Workspace::new(&sim);
+    ws.write_config(
+        r#"
+resource "domo_user_roster" "all" {
+  users = {
+    "ed@example.com"  = { name = "Ed", role = "Editor" }
+    "aud@example.com" = { name = "Aud", role_id = 101 }
+    "so@example.com"  = { name = "So", role_id = 5 }
+  }
+}
+"#,
+    );
+    apply(&ws, "apply roles").await.expect_code(0, "apply");
+    let role_ids = |store: &SimStore| -> Vec<(String, Option<u64>)> {
+        users_by_email(store)
+            .into_iter()
+            .map(|(email, user)| (email, user.role_id))
+            .collect()
+    };
+    let expected = vec![
+        ("aud@example.com".to_string(), Some(101)),
+        ("ed@example.com".to_string(), Some(3)),
+        ("so@example.com".to_string(), Some(5)),
+    ];
+    assert_eq!(role_ids(&store), expected);
+    let roster = roster_state(&ws).await;
+    assert_eq!(roster["accounts"]["aud@example.com"]["role"], "Auditor");
+    assert_eq!(roster["users"]["aud@example.com"]["role"], Value::Null);
+    plan(&ws, "plan roles").await.expect_code(0, "clean");
+
+    // Out of band: the custom-role user becomes Privileged, the editor an
+    // auditor.
+    let domo = users_by_email(&store);
+    assert!(store.set_user_role(domo["aud@example.com"].id, 2));
+    assert!(store.set_user_role(domo["ed@example.com"].id, 101));
+    let changed = planned_entry_changes(&ws).await;
+    let drifted: BTreeSet<String> = ["aud@example.com", "ed@example.com"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(changed, drifted);
+    store.reset_stats();
+    apply(&ws, "apply roles back").await.expect_code(0, "apply");
+    assert_eq!(store.stats().update_requests, 2);
+    assert_eq!(role_ids(&store), expected);
+    plan(&ws, "plan roles again").await.expect_code(0, "clean");
+    destroy(&ws, "destroy roles")
+        .await
+        .expect_code(0, "destroy");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

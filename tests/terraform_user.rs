@@ -249,7 +249,10 @@ resource "domo_user" "x" {
     let out = ws.plan().await.expect_code(1, "invalid config");
     let all = out.all();
     assert!(all.contains("Invalid Domo role"), "{all}");
-    assert!(all.contains("Admin, Privileged, Participant"), "{all}");
+    assert!(
+        all.contains("Admin, Privileged, Editor, Participant, Social"),
+        "{all}"
+    );
     assert!(all.contains("Invalid email address"), "{all}");
     // Terraform shows the attribute the diagnostic points at.
     assert!(all.contains("role  = \"admin\""), "{all}");
@@ -322,7 +325,7 @@ resource "domo_user" "second" {
         "state matches Domo"
     );
     assert!(
-        all.contains(&format!("terraform import ADDRESS {}", users[0].id)),
+        all.contains(&format!("terraform import 'ADDRESS' {}", users[0].id)),
         "{all}"
     );
 }
@@ -445,4 +448,197 @@ async fn importing_a_user_that_does_not_exist_fails_clearly_and_imports_nothing(
     }
     assert!(ws.state_list().await.is_empty());
     assert_eq!(sim.store().stats().create_requests, 0);
+}
+
+/// Two users, one with a default role by name and one with a custom role
+/// by id.
+fn roles_config(editor_role: &str, custom_role_id: u64) -> String {
+    format!(
+        r#"
+resource "domo_user" "ed" {{
+  name  = "Ed Editor"
+  email = "ed@example.com"
+  role  = "{editor_role}"
+}}
+
+resource "domo_user" "aud" {{
+  name    = "Aud Auditor"
+  email   = "aud@example.com"
+  role_id = {custom_role_id}
+}}
+
+output "roles" {{
+  value = {{
+    ed  = [domo_user.ed.role, domo_user.ed.role_id]
+    aud = [domo_user.aud.role, domo_user.aud.role_id]
+  }}
+}}
+"#
+    )
+}
+
+/// Default and custom roles through create, update, drift and import,
+/// whether or not Domo's user objects carry `roleId`.
+async fn roles_lifecycle(return_role_id: bool) {
+    let sim = Simulator::start(SimConfig {
+        return_role_id,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator");
+    let store = sim.store();
+    store.define_role(101, "Auditor").unwrap();
+    store.define_role(102, "Reviewer").unwrap();
+    let ws = Workspace::new(&sim);
+    let role_of = |id: u64| {
+        let user = store.user(id).expect("user in Domo");
+        (user.role, user.role_id)
+    };
+
+    ws.write_config(&roles_config("Editor", 101));
+    ws.apply().await.expect_code(0, "create");
+    let ed = ws.state_attr("domo_user.ed", "id").await.unwrap();
+    let ed: u64 = ed.as_str().unwrap().parse().unwrap();
+    let aud = ws.state_attr("domo_user.aud", "id").await.unwrap();
+    let aud: u64 = aud.as_str().unwrap().parse().unwrap();
+    assert_eq!(role_of(ed), ("Editor".to_string(), Some(3)));
+    assert_eq!(role_of(aud), ("Auditor".to_string(), Some(101)));
+    assert_eq!(
+        ws.output("roles").await,
+        serde_json::json!({"ed": ["Editor", 3], "aud": ["Auditor", 101]})
+    );
+    ws.plan().await.expect_code(0, "clean after create");
+
+    // Update both: another default role by name, another custom role by id.
+    ws.write_config(&roles_config("Social", 102));
+    let plan = ws.plan().await.expect_code(2, "role changes");
+    assert_eq!(plan_counts(&plan.stdout), Some((0, 2, 0)), "{}", plan.all());
+    ws.apply().await.expect_code(0, "update");
+    assert_eq!(role_of(ed), ("Social".to_string(), Some(5)));
+    assert_eq!(role_of(aud), ("Reviewer".to_string(), Some(102)));
+    assert_eq!(
+        ws.output("roles").await,
+        serde_json::json!({"ed": ["Social", 5], "aud": ["Reviewer", 102]})
+    );
+    ws.plan().await.expect_code(0, "clean after update");
+
+    // Out of band: the default-role user gets a custom role, the
+    // custom-role user a default one; both show and are set back.
+    assert!(store.set_user_role(ed, 101));
+    assert!(store.set_user_role(aud, 2));
+    let plan = ws.plan().await.expect_code(2, "role drift");
+    assert_eq!(plan_counts(&plan.stdout), Some((0, 2, 0)), "{}", plan.all());
+    assert!(
+        plan.stdout.contains("\"Auditor\" -> \"Social\""),
+        "{}",
+        plan.all()
+    );
+    ws.apply().await.expect_code(0, "undo the drift");
+    assert_eq!(role_of(ed), ("Social".to_string(), Some(5)));
+    assert_eq!(role_of(aud), ("Reviewer".to_string(), Some(102)));
+    ws.plan()
+        .await
+        .expect_code(0, "clean after undoing the drift");
+
+    // Out of band, from one custom role to another: only the name tells
+    // when Domo leaves roleId out, and it is enough.
+    assert!(store.set_user_role(aud, 101));
+    let plan = ws.plan().await.expect_code(2, "custom role drift");
+    assert_eq!(plan_counts(&plan.stdout), Some((0, 1, 0)), "{}", plan.all());
+    assert!(plan.stdout.contains("role_id"), "{}", plan.all());
+    ws.apply().await.expect_code(0, "undo");
+    assert_eq!(role_of(aud), ("Reviewer".to_string(), Some(102)));
+    ws.plan().await.expect_code(0, "clean again");
+
+    // Import the custom-role user into a fresh state. Without roleId from
+    // Domo, its id cannot be read: the plan sets it once, as for timezone.
+    let fresh = Workspace::new(&sim);
+    // Without the output, which an import does not compute.
+    let users_only = roles_config("Social", 102);
+    let users_only = users_only.split("output").next().unwrap();
+    fresh.write_config(users_only);
+    for (address, id) in [("domo_user.ed", ed), ("domo_user.aud", aud)] {
+        fresh
+            .run(&[
+                "import",
+                "-input=false",
+                "-no-color",
+                address,
+                &id.to_string(),
+            ])
+            .await
+            .expect_code(0, "import");
+    }
+    if return_role_id {
+        fresh.plan().await.expect_code(0, "clean after import");
+    } else {
+        let plan = fresh.plan().await.expect_code(2, "role_id after import");
+        assert_eq!(plan_counts(&plan.stdout), Some((0, 1, 0)), "{}", plan.all());
+        assert!(plan.stdout.contains("+ role_id"), "{}", plan.all());
+        assert!(!plan.stdout.contains("# domo_user.ed"), "{}", plan.all());
+        fresh.apply().await.expect_code(0, "apply after import");
+        fresh.plan().await.expect_code(0, "clean after import");
+    }
+    fresh.destroy().await.expect_code(0, "destroy");
+    assert!(store.users().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn roles_default_and_custom_when_domo_sends_no_role_ids() {
+    roles_lifecycle(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn roles_default_and_custom_when_domo_sends_role_ids() {
+    roles_lifecycle(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn role_settings_are_checked_at_plan_pointing_at_the_attribute() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let ws = Workspace::new(&sim);
+    ws.write_config(
+        r#"
+resource "domo_user" "owner" {
+  name  = "O"
+  email = "o@example.com"
+  role  = "Owner"
+}
+
+resource "domo_user" "both" {
+  name    = "B"
+  email   = "b@example.com"
+  role    = "Admin"
+  role_id = 101
+}
+
+resource "domo_user" "neither" {
+  name  = "N"
+  email = "n@example.com"
+}
+"#,
+    );
+    let out = ws.plan().await.expect_code(1, "invalid roles");
+    let all = out.all();
+    let flat = all.split_whitespace().collect::<Vec<_>>().join(" ");
+    for expected in [
+        "role = \"Owner\" is not one of Domo's default roles",
+        "Admin, Privileged, Editor, Participant, Social",
+        "set role_id to its numeric id instead",
+        "Conflicting role settings",
+        "No Domo role set",
+    ] {
+        assert!(flat.contains(expected), "{expected}\n{all}");
+    }
+    // Terraform shows the attribute each diagnostic points at.
+    assert!(all.contains("role  = \"Owner\""), "{all}");
+    assert!(all.contains("role_id = 101"), "{all}");
+    let stats = sim.store().stats();
+    assert_eq!(
+        (stats.total_api_requests, stats.token_requests),
+        (0, 0),
+        "{stats:?}"
+    );
 }

@@ -1,6 +1,6 @@
-# A small team in Domo, as code. `scripts/demo` applies this against the
-# local Domo simulator; point DOMO_API_HOST and the credentials at your
-# instance to use it for real.
+# A small team in Domo, as code: three users and the group they form.
+# `scripts/demo` applies this against the local Domo simulator; point
+# DOMO_API_HOST and the credentials at your instance to use it for real.
 terraform {
   required_providers {
     domo = {
@@ -38,9 +38,31 @@ resource "domo_user" "analyst" {
   title = "Analyst"
 }
 
+# The team's group, with exactly these members: anyone added to it in
+# Domo's UI is removed by the next apply.
+resource "domo_group" "analytics" {
+  name = "Analytics"
+}
+
+resource "domo_group_members" "analytics" {
+  group_id = domo_group.analytics.id
+  user_ids = concat(
+    [domo_user.admin.id],
+    [for u in domo_user.analyst : u.id],
+  )
+}
+
 output "user_ids" {
   value = merge(
     { (domo_user.admin.email) = domo_user.admin.id },
     { for email, u in domo_user.analyst : email => u.id },
   )
+}
+
+output "group" {
+  value = {
+    id      = domo_group.analytics.id
+    name    = domo_group.analytics.name
+    members = domo_group_members.analytics.user_ids
+  }
 }

@@ -3,5 +3,7 @@
 //! [`DataSource`](crate::framework::DataSource); registering it in
 //! [`Registry`](crate::provider::Registry) makes Terraform see it.
 
+pub mod group;
+pub mod groups;
 pub mod user;
 pub mod users;

@@ -5,13 +5,28 @@
 //! (as the `domo_user` resource does), so the answer never contradicts the
 //! configuration. No match is an error, not an empty result: a
 //! configuration that names a user depends on it existing.
+//!
+//! `group_ids` comes from the user object's `groups` when Domo includes
+//! them (no extra request); otherwise every group's member listing is read.
+
+use std::collections::BTreeSet;
 
 use crate::domo::DomoClient;
 use crate::framework::DataSource;
+use crate::model;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
 use crate::provider::errors::{api_error, Action, ObjectKind};
-use crate::provider::models::UserData;
-use crate::provider::rules::{check_email, check_id, parse_id};
+use crate::provider::models::{id_strings, UserData};
+use crate::provider::rules::{check_email, check_id, check_one_selector, parse_id};
+
+model! {
+    /// One user, and the groups it is a member of.
+    pub struct UserLookup {
+        user: UserData [],
+        /// Ids of the groups the user is a member of.
+        group_ids: Field<BTreeSet<String>> [computed],
+    }
+}
 
 pub struct UserDataSource;
 
@@ -24,33 +39,12 @@ enum Lookup {
 /// Problems with the selector as known so far. Unknown values are let
 /// through: they are checked again at read time, when everything is known.
 fn selector_problems(config: &UserData) -> Diagnostics {
-    let mut diags = Diagnostics(
-        [
-            check_id(&config.id, "Domo user", AttributePath::root("id")),
-            check_email(&config.email, AttributePath::root("email")),
-        ]
-        .into_iter()
-        .flatten()
-        .collect(),
-    );
-    match (&config.id, &config.email) {
-        (Field::Null, Field::Null) => diags.push(
-            Diagnostic::error(
-                "No user selected",
-                "Set exactly one of `id` or `email` to choose the Domo user to read.",
-            )
-            .at(AttributePath::root("id")),
-        ),
-        (Field::Known(_), Field::Known(_)) => diags.push(
-            Diagnostic::error(
-                "Conflicting user selectors",
-                "Set exactly one of `id` or `email`, not both: remove one of them.",
-            )
-            .at(AttributePath::root("email")),
-        ),
-        _ => {}
-    }
-    diags
+    let checks = [
+        check_id(&config.id, "Domo user", AttributePath::root("id")),
+        check_email(&config.email, AttributePath::root("email")),
+        check_one_selector("user", ("id", &config.id), ("email", &config.email)),
+    ];
+    Diagnostics(checks.into_iter().flatten().collect())
 }
 
 fn lookup(config: &UserData) -> Result<Lookup, Diagnostics> {
@@ -83,15 +77,20 @@ fn with_selector(mut found: UserData, config: &UserData) -> UserData {
 
 #[tonic::async_trait]
 impl DataSource for UserDataSource {
-    type Model = UserData;
+    type Model = UserLookup;
     const TYPE_NAME: &'static str = "domo_user";
-    const DESCRIPTION: &'static str = "Reads one existing Domo user, found by `id` or by `email` (set exactly one; the email is matched ignoring letter case and keeps the configuration's spelling). Fails when no such user exists (or it has been deleted).";
+    const DESCRIPTION: &'static str = "Reads one existing Domo user, found by `id` or by `email` (set exactly one; the email is matched ignoring letter case and keeps the configuration's spelling), with the ids of the groups it is a member of. Fails when no such user exists (or it has been deleted).";
 
-    fn validate(&self, config: &UserData) -> Diagnostics {
-        selector_problems(config)
+    fn validate(&self, config: &UserLookup) -> Diagnostics {
+        selector_problems(&config.user)
     }
 
-    async fn read(&self, client: &DomoClient, config: UserData) -> Result<UserData, Diagnostics> {
+    async fn read(
+        &self,
+        client: &DomoClient,
+        config: UserLookup,
+    ) -> Result<UserLookup, Diagnostics> {
+        let config = config.user;
         let (found, what, attribute) = match lookup(&config)? {
             Lookup::Id(id) => (client.get_user(id).await, format!("id {id}"), "id"),
             Lookup::Email(email) => (
@@ -101,7 +100,16 @@ impl DataSource for UserDataSource {
             ),
         };
         match found {
-            Ok(Some(user)) => Ok(with_selector(UserData::of(&user), &config)),
+            Ok(Some(user)) => {
+                let groups = client
+                    .user_group_ids(&user)
+                    .await
+                    .map_err(|e| Diagnostics::from(api_error(Action::Read, ObjectKind::Group, &e)))?;
+                Ok(UserLookup {
+                    user: with_selector(UserData::of(&user), &config),
+                    group_ids: Field::Known(id_strings(&groups, None)),
+                })
+            }
             Ok(None) => Err(Diagnostic::error(
                 "No such Domo user",
                 format!("No Domo user with {what} exists, or it has been deleted. Check the value, or list the instance's users with the domo_users data source."),
@@ -117,20 +125,20 @@ impl DataSource for UserDataSource {
 mod tests {
     use super::*;
     use crate::framework::{register_data_source, AnyDataSource};
+    use crate::protocol::model::value_with;
     use crate::protocol::{Model, Value};
     use crate::provider::models::tests::sample_user;
+
+    fn model_of(value: &Value) -> UserData {
+        UserData::from_value(value).unwrap().unwrap()
+    }
 
     fn data_source() -> Box<dyn AnyDataSource> {
         register_data_source(UserDataSource)
     }
 
     fn config(id: Value, email: Value) -> Value {
-        let mut value = UserData::default().to_value();
-        if let Value::Map(m) = &mut value {
-            m.insert("id".into(), id);
-            m.insert("email".into(), email);
-        }
-        value
+        value_with(&UserLookup::default(), &[("id", id), ("email", email)])
     }
 
     #[test]
@@ -191,6 +199,11 @@ mod tests {
         let v = with_selector(UserData::of(&user), &by_id).to_value();
         assert_eq!(v.get("email"), Some(&Value::string("ada@example.com")));
         // Every schema attribute is present, nothing else.
+        let v = UserLookup {
+            user: model_of(&v),
+            group_ids: Field::Known(BTreeSet::new()),
+        }
+        .to_value();
         let Value::Map(m) = &v else { panic!() };
         let attributes = data_source().schema().attributes.clone();
         assert_eq!(m.len(), attributes.len());

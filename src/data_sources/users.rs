@@ -16,8 +16,9 @@ use crate::provider::rules::check_role;
 model! {
     /// The filters, and the users that pass them.
     pub struct UsersModel {
-        /// Only list users with this role: `Admin`, `Privileged` or
-        /// `Participant`, spelled exactly so.
+        /// Only list users with this role: one of Domo's default roles
+        /// `Admin`, `Privileged`, `Editor`, `Participant` or `Social`,
+        /// spelled exactly so.
         role: Field<String> [optional],
         /// Only list users whose primary email address is at this domain
         /// (the part after `@`, such as `example.com`), compared ignoring

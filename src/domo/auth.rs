@@ -19,6 +19,9 @@ use super::error::DomoError;
 const DEFAULT_TOKEN_TTL: Duration = Duration::from_secs(3600);
 /// Longest margin before expiry at which a token is renewed.
 const MAX_RENEWAL_MARGIN: Duration = Duration::from_secs(60);
+/// Longest lifetime believed: a longer one (even one that overflows the
+/// clock) is cut to this, and a 401 renews the token sooner if need be.
+const MAX_TOKEN_TTL: Duration = Duration::from_secs(24 * 3600);
 
 /// An access token handed to one request. `generation` identifies the
 /// token so a 401 can invalidate exactly the token that was rejected.
@@ -138,7 +141,7 @@ pub(crate) fn parse_token_response(body: &[u8]) -> Result<IssuedToken, String> {
     }
     .filter(|seconds| seconds.is_finite() && *seconds > 0.0)
     .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
-    .unwrap_or(DEFAULT_TOKEN_TTL);
+    .map_or(DEFAULT_TOKEN_TTL, |ttl| ttl.min(MAX_TOKEN_TTL));
     Ok(IssuedToken { header, expires_in })
 }
 
@@ -190,6 +193,15 @@ mod tests {
         assert_eq!(token.expires_in, DEFAULT_TOKEN_TTL);
         assert!(parse_token_response(br#"{"error":"invalid_client"}"#).is_err());
         assert!(parse_token_response(b"<html>").is_err());
+    }
+
+    #[tokio::test]
+    async fn an_absurd_lifetime_is_capped_instead_of_overflowing_the_clock() {
+        let issued = parse_token_response(br#"{"access_token":"abc","expires_in":1e19}"#).unwrap();
+        assert_eq!(issued.expires_in, MAX_TOKEN_TTL);
+        let cache = TokenCache::default();
+        let token = cache.token(None, far(), || async { Ok(issued) }).await;
+        assert!(matches!(token, Some(Ok(_))));
     }
 
     #[test]

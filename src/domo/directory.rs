@@ -32,7 +32,8 @@ use tokio::time::Instant;
 use super::bulk::run_bounded;
 use super::error::DomoError;
 use super::http::Operation;
-use super::model::{same_email, User, UserRecord};
+use super::model::{email_key, same_email, User, UserRecord};
+use super::paging::{PageSize, PageWalk, Progress};
 use super::users::MAX_PAGE_SIZE;
 use super::DomoClient;
 
@@ -64,7 +65,6 @@ enum End {
     Abandoned,
 }
 
-#[derive(Default)]
 struct State {
     /// When the current listing's first page was asked for.
     listing_started: Option<Instant>,
@@ -74,7 +74,8 @@ struct State {
     routed: u64,
     /// Pages fetched on behalf of reads (the budget counts only these).
     pages_for_reads: u64,
-    next_offset: u32,
+    /// Where the listing has got to, by the one paging rule.
+    walk: PageWalk,
     walking: bool,
     ended: Option<End>,
     entries: HashMap<u64, Entry>,
@@ -83,6 +84,23 @@ struct State {
     /// Ids this client has updated or deleted: always read with a GET. Kept
     /// across restarts since a write may still be in flight.
     written: HashSet<u64>,
+}
+
+impl Default for State {
+    fn default() -> State {
+        State {
+            listing_started: None,
+            reads: 0,
+            routed: 0,
+            pages_for_reads: 0,
+            walk: PageWalk::new(MAX_PAGE_SIZE, PageSize::Documented),
+            walking: false,
+            ended: None,
+            entries: HashMap::new(),
+            by_email: HashMap::new(),
+            written: HashSet::new(),
+        }
+    }
 }
 
 impl State {
@@ -116,7 +134,7 @@ impl State {
     fn start_walk(&mut self, now: Instant) -> u32 {
         self.walking = true;
         self.listing_started.get_or_insert(now);
-        self.next_offset
+        self.walk.offset()
     }
 }
 
@@ -172,8 +190,8 @@ impl Directory {
                 if for_read {
                     state.pages_for_reads += 1;
                 }
-                let full = records.len() >= MAX_PAGE_SIZE as usize;
-                let mut new_ids = 0;
+                debug_assert_eq!(offset, state.walk.offset(), "pages arrive in order");
+                let progress = state.walk.record(records.iter().map(|r| r.user.id));
                 for record in records {
                     let id = record.user.id;
                     let entry = if record.deleted {
@@ -187,16 +205,14 @@ impl Directory {
                             Entry::NeedsGet
                         }
                     };
-                    if state.entries.insert(id, entry).is_none() {
-                        new_ids += 1;
-                    }
+                    state.entries.insert(id, entry);
                 }
-                state.next_offset = offset.saturating_add(MAX_PAGE_SIZE);
-                if !full {
-                    state.ended = Some(End::Complete);
-                } else if new_ids == 0 || state.entries.len() >= MAX_LISTED_USERS {
-                    // A full page of users seen before: Domo ignores offset.
-                    state.ended = Some(End::Abandoned);
+                match progress {
+                    Ok(Progress::Last) => state.ended = Some(End::Complete),
+                    Ok(Progress::More) if state.entries.len() < MAX_LISTED_USERS => {}
+                    // The memory cap, or a full page of users seen before
+                    // (Domo ignores offset).
+                    Ok(Progress::More) | Err(_) => state.ended = Some(End::Abandoned),
                 }
             }
             Err(error) => {
@@ -243,10 +259,6 @@ impl Drop for WalkGuard<'_> {
 /// timestamps, a GET fills them in rather than state losing them.
 fn is_complete(user: &User) -> bool {
     user.created_at.is_some() && user.updated_at.is_some()
-}
-
-fn email_key(email: &str) -> String {
-    email.trim().to_lowercase()
 }
 
 impl DomoClient {
@@ -480,6 +492,8 @@ mod tests {
                 name: format!("User {id}"),
                 email: email.to_string(),
                 role: "Participant".to_string(),
+                role_id: None,
+                group_ids: None,
                 title: None,
                 alternate_email: None,
                 phone: None,
@@ -534,7 +548,7 @@ mod tests {
         let directory = Directory::default();
         directory.page_arrived(0, true, Ok(page()));
         assert_eq!(directory.lock().ended, None);
-        assert_eq!(directory.lock().next_offset, MAX_PAGE_SIZE);
+        assert_eq!(directory.lock().walk.offset(), MAX_PAGE_SIZE);
         directory.page_arrived(MAX_PAGE_SIZE, true, Ok(page()));
         assert_eq!(directory.lock().ended, Some(End::Abandoned));
 

@@ -61,16 +61,26 @@ pub enum DomoError {
         waited: Duration,
     },
 
-    /// Domo kept answering 429 Too Many Requests until the retries ran out.
+    /// Domo kept answering 429 Too Many Requests until the operation's
+    /// time was up (429s are retried for as long as it lasts).
     #[error(
-        "Domo kept rate-limiting {method} {path} (HTTP 429) after {attempts} attempts{}. \
-         Lower max_requests_per_minute or terraform's -parallelism, or try again later",
+        "Domo kept rate-limiting {method} {path} (HTTP 429): {attempts} attempt{} in {:.0}s, \
+         and waiting longer would pass the {:.0}s an operation may take{}. \
+         The instance's rate limit is shared with other clients: lower max_requests_per_minute \
+         or terraform's -parallelism, or try again later",
+        if *.attempts == 1 { "" } else { "s" },
+        .waited.as_secs_f64(),
+        .limit.as_secs_f64(),
         wait_suffix(.requested_wait)
     )]
     RateLimited {
         method: String,
         path: String,
         attempts: u32,
+        /// From the operation's start to giving up.
+        waited: Duration,
+        /// The operation's time limit.
+        limit: Duration,
         /// How long Domo last asked us to wait, when it said so.
         requested_wait: Option<Duration>,
     },
@@ -90,6 +100,26 @@ pub enum DomoError {
     /// The client configuration cannot work; nothing was sent.
     #[error("invalid Domo client configuration: {0}")]
     InvalidConfig(String),
+
+    /// A name meant to pick one Domo object (say, a group) matches several.
+    #[error(
+        "{} Domo {kind}s are named {name:?} (ids {}); refer to the {kind} by its id instead",
+        .ids.len(),
+        join_ids(.ids)
+    )]
+    AmbiguousName {
+        /// "group".
+        kind: &'static str,
+        name: String,
+        ids: Vec<u64>,
+    },
+}
+
+fn join_ids(ids: &[u64]) -> String {
+    ids.iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn toe_suffix(toe: &Option<String>) -> String {
@@ -144,6 +174,31 @@ impl DomoError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, DomoError::Api { status: 404, .. })
     }
+
+    /// True when Domo refused a group name another group has: 409, or a
+    /// 400 whose message says so (the status is undocumented).
+    pub fn is_duplicate_name(&self) -> bool {
+        match self {
+            DomoError::Api { status: 409, .. } => true,
+            DomoError::Api {
+                status: 400,
+                message,
+                ..
+            } => message_says_name_taken(message),
+            _ => false,
+        }
+    }
+}
+
+/// Whether an error message reads like "this name is already taken".
+fn message_says_name_taken(message: &str) -> bool {
+    let message = message.to_lowercase();
+    message.contains("duplicate")
+        || message.contains("already exists")
+        || (message.contains("name")
+            && ["in use", "taken", "unique", "exists"]
+                .iter()
+                .any(|word| message.contains(word)))
 }
 
 /// Whether an error message reads like "this email is already taken".
@@ -180,6 +235,25 @@ mod tests {
     }
 
     #[test]
+    fn duplicate_name_is_409_or_a_400_saying_so() {
+        assert!(api(409, "Conflict").is_duplicate_name());
+        assert!(api(400, "A group named Sales already exists").is_duplicate_name());
+        assert!(api(400, "Group name must be unique").is_duplicate_name());
+        assert!(!api(400, "name is required").is_duplicate_name());
+        assert!(!api(404, "Group 7 not found").is_duplicate_name());
+        let text = DomoError::AmbiguousName {
+            kind: "group",
+            name: "Sales".into(),
+            ids: vec![7, 9],
+        }
+        .to_string();
+        assert!(
+            text.contains("2 Domo groups are named \"Sales\" (ids 7, 9)"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn helpers_report_status_and_not_found() {
         assert_eq!(api(404, "x").status(), Some(404));
         assert!(api(404, "x").is_not_found());
@@ -193,6 +267,23 @@ mod tests {
         assert!(text.contains("role is invalid"), "{text}");
         assert!(text.contains("ABC-123"), "{text}");
         assert!(text.contains("POST /v1/users"), "{text}");
+        let text = DomoError::RateLimited {
+            method: "POST".into(),
+            path: "/v1/users".into(),
+            attempts: 57,
+            waited: Duration::from_secs(299),
+            limit: Duration::from_secs(300),
+            requested_wait: Some(Duration::from_secs(1)),
+        }
+        .to_string();
+        assert!(
+            text.starts_with(
+                "Domo kept rate-limiting POST /v1/users (HTTP 429): 57 attempts in 299s, \
+                 and waiting longer would pass the 300s an operation may take \
+                 (Domo last asked to wait 1s)."
+            ),
+            "{text}"
+        );
         let text = DomoError::Unreachable {
             host: "http://127.0.0.1:1".into(),
             source_msg: "connection refused".into(),

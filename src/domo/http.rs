@@ -1,8 +1,9 @@
 //! The one HTTP layer every Domo request goes through: the bearer token
 //! (fetched and renewed single-flight), pacing and the in-flight limit,
 //! per-attempt timeouts under the operation's deadline, retries with
-//! backoff, and a debug log line per request. Tokens, the client secret and
-//! Authorization headers are never logged.
+//! backoff ([`Http::wait_to_retry`] is the one place a retry is timed,
+//! counted and logged), and a debug log line per request. Tokens, the
+//! client secret and Authorization headers are never logged.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::OnceLock;
@@ -18,8 +19,8 @@ use super::auth::{parse_token_response, BearerToken, IssuedToken, TokenCache};
 use super::error::DomoError;
 use super::pacing::Pacer;
 use super::retry::{
-    backoff_delay, classify_status, classify_transport_failure, server_requested_wait, Repeat,
-    Verdict,
+    classify_status, classify_transport_failure, server_requested_wait, Repeat, RetryBudget,
+    Setback, Verdict,
 };
 use super::{ClientConfig, ClientStats};
 
@@ -105,6 +106,9 @@ pub(crate) struct Http {
     counters: Counters,
     /// Set once the token endpoint answered 405 to POST.
     token_via_get: AtomicBool,
+    /// Set once Domo has answered anything: from then on a connection it
+    /// refuses means it is down for a while, not that `api_host` is wrong.
+    reached: AtomicBool,
 }
 
 enum Body<'a> {
@@ -167,6 +171,7 @@ impl Http {
             tokens: TokenCache::default(),
             counters: Counters::default(),
             token_via_get: AtomicBool::new(false),
+            reached: AtomicBool::new(false),
         }
     }
 
@@ -219,7 +224,7 @@ impl Http {
     ) -> Result<ApiResponse, SendError> {
         let mut rejected_token = None;
         let mut renewed_after_401 = false;
-        let mut retries = 0;
+        let mut budget = RetryBudget::default();
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -276,38 +281,65 @@ impl Http {
                     cause
                 }
             };
-            retries += 1;
-            self.pause_before_retry(op, request, retries, attempt, cause)
+            let setback = self.setback(&cause);
+            if !self
+                .wait_to_retry(op, request, &mut budget, setback, "retrying Domo request")
                 .await
-                .map_err(SendError::Failed)?;
+            {
+                return Err(SendError::Failed(
+                    self.cause_error(op, request, attempt, cause),
+                ));
+            }
         }
     }
 
-    /// Backs off before retry number `retry` of a step the caller drives
-    /// itself (resending a create it checked was not processed, or looking
-    /// again for a user). False when the retries or the time are used up.
-    pub(crate) async fn back_off(
+    /// Waits before one more retry of `request` after `setback`, when its
+    /// budget and the operation's deadline allow; false when they do not.
+    /// Also used by callers that drive a step themselves (resending a
+    /// create they checked was not processed, looking again for a user).
+    pub(crate) async fn wait_to_retry(
         &self,
         op: &Operation,
         request: &ApiRequest<'_>,
-        retry: u32,
+        budget: &mut RetryBudget,
+        setback: Setback,
         why: &'static str,
     ) -> bool {
-        let delay = backoff_delay(retry, rand::rng().random::<f64>(), None);
-        let wake = Instant::now() + delay;
-        if retry > self.config.max_retries || wake >= op.deadline {
+        let now = Instant::now();
+        let remaining = op.deadline.saturating_duration_since(now);
+        let jitter = rand::rng().random::<f64>();
+        let Ok(delay) = budget.next_wait(setback, self.config.max_retries, remaining, jitter)
+        else {
             return false;
-        }
+        };
         self.counters.retries.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(
             method = %request.method,
             path = %request.path,
-            retry,
+            retry = budget.total(),
+            ?setback,
             delay_ms = delay.as_millis() as u64,
             "{why}"
         );
-        tokio::time::sleep_until(wake).await;
+        tokio::time::sleep_until(now + delay).await;
         true
+    }
+
+    /// How a failure that is worth retrying counts against the budget.
+    fn setback(&self, cause: &RetryCause) -> Setback {
+        match cause {
+            RetryCause::Status(response) if response.status == 429 => Setback::RateLimited {
+                server_wait: response.server_wait,
+            },
+            RetryCause::Status(response) => Setback::Transient {
+                server_wait: response.server_wait,
+            },
+            RetryCause::Transport {
+                kind: TransportKind::Connect,
+                ..
+            } if self.reached.load(Ordering::Relaxed) => Setback::Refused,
+            RetryCause::Transport { .. } => Setback::Transient { server_wait: None },
+        }
     }
 
     /// A token for `request`, fetched or renewed single-flight.
@@ -326,7 +358,7 @@ impl Http {
     /// Asks the token endpoint for a token: POST with a form body, or GET
     /// with query parameters once the endpoint answered 405 to POST.
     async fn fetch_token(&self, op: &Operation) -> Result<IssuedToken, DomoError> {
-        let mut retries = 0;
+        let mut budget = RetryBudget::default();
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -388,50 +420,20 @@ impl Http {
                     RetryCause::Transport { kind, detail }
                 }
             };
-            retries += 1;
-            self.pause_before_retry(op, &description, retries, attempt, cause)
-                .await?;
-        }
-    }
-
-    /// Backs off before retry number `retry`, honouring the server's wait
-    /// hints; `Err` with the cause's error when the retries are used up or
-    /// the wait would not end before the operation's deadline.
-    async fn pause_before_retry(
-        &self,
-        op: &Operation,
-        request: &ApiRequest<'_>,
-        retry: u32,
-        attempts: u32,
-        cause: RetryCause,
-    ) -> Result<(), DomoError> {
-        let server_wait = match &cause {
-            RetryCause::Status(response) => response.server_wait,
-            RetryCause::Transport { .. } => None,
-        };
-        let delay = backoff_delay(retry, rand::rng().random::<f64>(), server_wait);
-        let now = Instant::now();
-        let wake = now + delay;
-        if retry > self.config.max_retries || wake >= op.deadline {
-            return Err(self.cause_error(op, request, attempts, cause));
-        }
-        if let (Some(wait), RetryCause::Status(response)) = (server_wait, &cause) {
-            if response.status == 429 {
-                // Domo said when it will take requests again: hold back
-                // every operation of this client, not just this one.
-                self.pacer.pause_until(now + wait);
+            let setback = self.setback(&cause);
+            if !self
+                .wait_to_retry(
+                    op,
+                    &description,
+                    &mut budget,
+                    setback,
+                    "retrying token request",
+                )
+                .await
+            {
+                return Err(self.cause_error(op, &description, attempt, cause));
             }
         }
-        self.counters.retries.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(
-            method = %request.method,
-            path = %request.path,
-            retry,
-            delay_ms = delay.as_millis() as u64,
-            "retrying Domo request"
-        );
-        tokio::time::sleep_until(wake).await;
-        Ok(())
     }
 
     /// The error to report for the last failure of a request.
@@ -447,6 +449,8 @@ impl Http {
                 method: request.method.to_string(),
                 path: request.path.clone(),
                 attempts,
+                waited: op.started.elapsed(),
+                limit: self.config.operation_timeout,
                 requested_wait: response.server_wait,
             },
             RetryCause::Status(response) => status_error(request, &response),
@@ -531,6 +535,12 @@ impl Http {
         match result {
             Ok(Ok((status, server_wait, body))) => {
                 tracing::debug!(%method, path, status = status.as_u16(), attempt, duration_ms, "Domo request");
+                self.reached.store(true, Ordering::Relaxed);
+                if status == StatusCode::TOO_MANY_REQUESTS {
+                    self.pacer.rate_limited(server_wait);
+                } else {
+                    self.pacer.answered();
+                }
                 Ok(ApiResponse {
                     status: status.as_u16(),
                     server_wait,

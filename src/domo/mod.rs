@@ -1,22 +1,27 @@
-//! The Domo API client: OAuth client-credentials auth, the Users endpoints,
-//! retries with backoff, client-side pacing and typed errors. It knows
-//! nothing of Terraform.
+//! The Domo API client: OAuth client-credentials auth, the Users and Groups
+//! endpoints, retries with backoff, client-side pacing and typed errors. It
+//! knows nothing of Terraform.
 //!
 //! Layout: [`http`] is the single HTTP layer every request goes through
 //! (token, pacing, deadline, retries, logging); [`auth`] caches the token;
 //! [`retry`] and [`pacing`] hold the timing policy as pure, tested
-//! functions; [`users`] implements the endpoints; [`directory`] serves
-//! reads of many users from one shared, paged listing; [`bulk`] applies
-//! many changes concurrently; [`model`] the JSON.
+//! functions; [`users`] and [`groups`] implement the endpoints, walking
+//! listings by the one rule in [`paging`]; [`directory`] serves reads of
+//! many users from one shared, paged listing; [`bulk`] applies many user
+//! changes concurrently; [`model`] the user JSON; [`roles`] Domo's default
+//! roles.
 
 pub mod error;
 pub mod model;
+pub mod roles;
 
 mod auth;
 mod bulk;
 mod directory;
+mod groups;
 mod http;
 mod pacing;
+mod paging;
 mod retry;
 mod users;
 
@@ -28,7 +33,11 @@ use std::time::Duration;
 
 pub use bulk::{ChangeDone, UserChange};
 pub use error::DomoError;
+pub use groups::{Group, GroupFields, MemberChangeFailure, MemberChanges, Membership};
 pub use model::{same_email, User, UserFields};
+
+// For the fuzz targets (crate::fuzzing) only.
+pub(crate) use auth::parse_token_response;
 
 /// Domo's public API host.
 pub const DEFAULT_API_HOST: &str = "https://api.domo.com";

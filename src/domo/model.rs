@@ -1,15 +1,30 @@
 //! Domo's user object: what we send (`UserFields`) and what we read (`User`),
 //! with the leniency Domo's inconsistent JSON needs (numbers or strings,
 //! empty strings meaning "absent", a `deleted` flag on soft-deleted users).
+//!
+//! Roles: Domo's v1 reference documents `role` as a name (an enum of
+//! default roles), and its update endpoint a `roleId`, which is the only
+//! way to name a custom role. So a body carries `role` whenever the name is
+//! known (given, or the name of a default `role_id`), since that is what
+//! every Domo version takes, and `roleId` whenever one is given, since only
+//! it can say "custom role 101". A custom role thus goes as `roleId` alone;
+//! a default role given by name alone goes as `role` alone (no `roleId` that
+//! a Domo ignoring or refusing the field could trip over).
 
 use serde_json::{Map, Value};
+
+use super::roles::role_name_of;
 
 /// The user attributes a caller controls.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UserFields {
     pub name: String,
     pub email: String,
-    pub role: String,
+    /// A default role's name ("Admin", ... see [`super::roles`]). May be
+    /// `None` when `role_id` is set; at least one of them should be.
+    pub role: Option<String>,
+    /// Domo's `roleId`: a default role's id or a custom role's.
+    pub role_id: Option<u64>,
     pub title: Option<String>,
     pub alternate_email: Option<String>,
     pub phone: Option<String>,
@@ -27,7 +42,16 @@ pub struct User {
     pub id: u64,
     pub name: String,
     pub email: String,
+    /// The role's name; for a custom role, most plausibly the custom
+    /// role's name.
     pub role: String,
+    /// `roleId`, when Domo sends it (whether it does is unknown).
+    pub role_id: Option<u64>,
+    /// Ids of the groups the user is a member of, from Domo's `groups`;
+    /// `None` when the object has no readable `groups` array (a deleted
+    /// user's subset, or a Domo that leaves it out), which says nothing
+    /// about memberships.
+    pub group_ids: Option<Vec<u64>>,
     pub title: Option<String>,
     pub alternate_email: Option<String>,
     pub phone: Option<String>,
@@ -36,6 +60,67 @@ pub struct User {
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
     pub image_url: Option<String>,
+}
+
+impl User {
+    /// The attributes Domo returns on which this user differs from
+    /// `fields`, by their Terraform names; empty when it has exactly what
+    /// `fields` sets. Emails compare in any letter case, an empty value
+    /// is an absent one (Domo drops empty strings), and employee numbers
+    /// compare as numbers (Domo sends them as JSON numbers).
+    pub fn differences(&self, fields: &UserFields) -> Vec<&'static str> {
+        let optional = |ours: &Option<String>, theirs: &Option<String>| {
+            let present = |value: &Option<String>| value.clone().filter(|v| !v.is_empty());
+            present(ours) == present(theirs)
+        };
+        let employee_number = match (&fields.employee_number, &self.employee_number) {
+            (Some(ours), Some(theirs)) if same_number(ours, theirs) => true,
+            (ours, theirs) => optional(ours, theirs),
+        };
+        [
+            ("name", self.name == fields.name),
+            ("email", same_email(&self.email, &fields.email)),
+            ("role", self.has_role_of(fields)),
+            ("title", optional(&fields.title, &self.title)),
+            (
+                "alternate_email",
+                optional(&fields.alternate_email, &self.alternate_email),
+            ),
+            ("phone", optional(&fields.phone, &self.phone)),
+            ("location", optional(&fields.location, &self.location)),
+            ("employee_number", employee_number),
+        ]
+        .into_iter()
+        .filter(|(_, same)| !same)
+        .map(|(name, _)| name)
+        .collect()
+    }
+
+    /// Whether the user's role is the one `fields` asks for; a custom role
+    /// id that Domo does not echo back cannot be told apart, and counts as
+    /// the same.
+    fn has_role_of(&self, fields: &UserFields) -> bool {
+        match (&fields.role, fields.role_id) {
+            (Some(name), _) => self.role == *name,
+            (None, Some(id)) => match (self.role_id, super::roles::role_name_of(id)) {
+                (Some(theirs), _) => theirs == id,
+                (None, Some(name)) => self.role == name,
+                (None, None) => true,
+            },
+            (None, None) => true,
+        }
+    }
+
+    /// When Domo created the user, when `createdAt` is readable.
+    pub fn created(&self) -> Option<std::time::SystemTime> {
+        crate::calendar::parse_utc_timestamp(self.created_at.as_deref()?)
+    }
+}
+
+/// Whether two strings spell the same whole number ("0042" and "42").
+pub fn same_number(a: &str, b: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+    digits(a) && digits(b) && a.trim_start_matches('0') == b.trim_start_matches('0')
 }
 
 /// A user object as read from the wire, with Domo's soft-delete flag.
@@ -61,6 +146,8 @@ pub(crate) fn parse_user(value: &Value) -> Result<UserRecord, String> {
         name: text(object, "name").unwrap_or_default(),
         email: text(object, "email").unwrap_or_default(),
         role: text(object, "role").unwrap_or_default(),
+        role_id: object.get("roleId").and_then(parse_id),
+        group_ids: object.get("groups").and_then(parse_group_refs),
         title: text(object, "title"),
         alternate_email: text(object, "alternateEmail"),
         phone: text(object, "phone"),
@@ -88,8 +175,21 @@ pub(crate) fn parse_user_list(value: &Value) -> Result<Vec<UserRecord>, String> 
         .collect()
 }
 
+/// Ids from a `groups` array of `{id, name}` objects (bare ids tolerated);
+/// `None` if it is not an array or any item has no readable id.
+fn parse_group_refs(value: &Value) -> Option<Vec<u64>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|item| match item {
+            Value::Object(group) => group.get("id").and_then(parse_id),
+            other => parse_id(other),
+        })
+        .collect()
+}
+
 /// An id as a JSON number or a numeric string (seen in some SDKs' payloads).
-fn parse_id(value: &Value) -> Option<u64> {
+pub(crate) fn parse_id(value: &Value) -> Option<u64> {
     match value {
         Value::Number(number) => number.as_u64(),
         Value::String(text) => text.trim().parse().ok(),
@@ -162,11 +262,21 @@ pub(crate) fn update_body(fields: &UserFields) -> Value {
     Value::Object(body)
 }
 
+/// `name`, `email`, and the role as the module documentation says.
 fn required_fields(fields: &UserFields) -> Map<String, Value> {
     let mut body = Map::new();
     body.insert("name".into(), Value::String(fields.name.clone()));
     body.insert("email".into(), Value::String(fields.email.clone()));
-    body.insert("role".into(), Value::String(fields.role.clone()));
+    let role_name = fields
+        .role
+        .clone()
+        .or_else(|| fields.role_id.and_then(role_name_of).map(str::to_string));
+    if let Some(name) = role_name {
+        body.insert("role".into(), Value::String(name));
+    }
+    if let Some(id) = fields.role_id {
+        body.insert("roleId".into(), Value::from(id));
+    }
     body
 }
 
@@ -191,13 +301,64 @@ fn write_only_fields(fields: &UserFields) -> [(&'static str, Option<&String>); 2
 /// case and surrounding blanks, since Domo's own case handling is unknown.
 /// The one email-equality rule of the whole provider.
 pub fn same_email(a: &str, b: &str) -> bool {
-    a.trim().to_lowercase() == b.trim().to_lowercase()
+    email_key(a) == email_key(b)
+}
+
+/// The form under which [`same_email`] addresses are equal, for lookups.
+pub(crate) fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn differences_name_what_domo_holds_otherwise() {
+        let user = User {
+            id: 7,
+            name: "Ada".into(),
+            email: "ada@example.com".into(),
+            role: "Admin".into(),
+            title: None,
+            alternate_email: None,
+            phone: Some("1".into()),
+            location: None,
+            employee_number: Some("42".into()),
+            created_at: Some("2026-11-27T20:15:00.123Z".into()),
+            updated_at: None,
+            image_url: None,
+            role_id: None,
+            group_ids: None,
+        };
+        let mut fields = UserFields {
+            name: "Ada".into(),
+            email: "ADA@example.com".into(),
+            role: Some("Admin".into()),
+            title: Some(String::new()),
+            phone: Some("1".into()),
+            employee_number: Some("0042".into()),
+            // Never returned: never a difference.
+            timezone: Some("Europe/London".into()),
+            ..UserFields::default()
+        };
+        assert!(user.differences(&fields).is_empty());
+        // A custom role id Domo does not echo back cannot be compared.
+        fields.role = None;
+        fields.role_id = Some(101);
+        assert!(user.differences(&fields).is_empty());
+        fields.role_id = Some(4);
+        assert_eq!(user.differences(&fields), ["role"]);
+        fields.role = Some("Participant".into());
+        fields.phone = None;
+        fields.location = Some("London".into());
+        assert_eq!(user.differences(&fields), ["role", "phone", "location"]);
+        assert_eq!(
+            user.created(),
+            crate::calendar::parse_utc_timestamp("2026-11-27T20:15:00.123Z")
+        );
+    }
 
     #[test]
     fn reads_a_full_user_in_camel_case() {
@@ -216,6 +377,28 @@ mod tests {
         assert_eq!(user.employee_number.as_deref(), Some("E-7"));
         assert_eq!(user.image_url.as_deref(), Some("https://img/ada.png"));
         assert_eq!(user.updated_at.as_deref(), Some("2024-02-01T00:00:00Z"));
+        assert_eq!(user.role_id, Some(1));
+        assert_eq!(user.group_ids, Some(vec![1]));
+    }
+
+    #[test]
+    fn role_id_and_groups_are_read_leniently() {
+        let user = |value: Value| parse_user(&value).unwrap().user;
+        let bare = user(json!({"id": 1, "role": "Auditor"}));
+        assert_eq!((bare.role.as_str(), bare.role_id), ("Auditor", None));
+        assert_eq!(bare.group_ids, None, "no groups field says nothing");
+        assert_eq!(user(json!({"id": 1, "roleId": "101"})).role_id, Some(101));
+        assert_eq!(user(json!({"id": 1, "roleId": null})).role_id, None);
+        assert_eq!(user(json!({"id": 1, "groups": []})).group_ids, Some(vec![]));
+        assert_eq!(
+            user(json!({"id": 1, "groups": [{"id": "7", "name": "A"}, 8]})).group_ids,
+            Some(vec![7, 8])
+        );
+        assert_eq!(
+            user(json!({"id": 1, "groups": [{"name": "no id"}]})).group_ids,
+            None
+        );
+        assert_eq!(user(json!({"id": 1, "groups": "x"})).group_ids, None);
     }
 
     #[test]
@@ -277,7 +460,7 @@ mod tests {
         UserFields {
             name: "Ada".into(),
             email: "ada@example.com".into(),
-            role: "Admin".into(),
+            role: Some("Admin".into()),
             title: Some("Engineer".into()),
             ..Default::default()
         }
@@ -306,6 +489,37 @@ mod tests {
         fields.locale = Some("en-US".into());
         assert_eq!(update_body(&fields)["locale"], json!("en-US"));
         assert!(update_body(&fields).get("timezone").is_none());
+    }
+
+    #[test]
+    fn bodies_send_the_role_name_when_known_and_the_id_when_given() {
+        let with_role = |role: Option<&str>, role_id: Option<u64>| UserFields {
+            role: role.map(str::to_string),
+            role_id,
+            ..fields()
+        };
+        let role_of = |body: Value| (body.get("role").cloned(), body.get("roleId").cloned());
+        for body in [create_body, update_body] {
+            assert_eq!(
+                role_of(body(&with_role(Some("Admin"), None))),
+                (Some(json!("Admin")), None)
+            );
+            assert_eq!(
+                role_of(body(&with_role(None, Some(3)))),
+                (Some(json!("Editor")), Some(json!(3))),
+                "a default id also goes by name"
+            );
+            assert_eq!(
+                role_of(body(&with_role(None, Some(101)))),
+                (None, Some(json!(101))),
+                "a custom role goes by id alone"
+            );
+            assert_eq!(
+                role_of(body(&with_role(Some("Social"), Some(5)))),
+                (Some(json!("Social")), Some(json!(5)))
+            );
+            assert_eq!(role_of(body(&with_role(None, None))), (None, None));
+        }
     }
 
     #[test]

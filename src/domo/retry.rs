@@ -1,7 +1,8 @@
 //! Retry policy as pure functions: which outcomes are retried, how long to
-//! back off (exponential, full jitter), and how to read the server's own
-//! `Retry-After` / `X-RateLimit-Reset` hints. Time and randomness come in as
-//! arguments so the tests control the clock.
+//! back off (exponential, full jitter), how long each kind of setback may
+//! go on (a count of retries, or the operation's deadline), and how to read
+//! the server's own `Retry-After` / `X-RateLimit-Reset` hints. Time and
+//! randomness come in as arguments so the tests control them.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -9,6 +10,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub(crate) const BACKOFF_BASE: Duration = Duration::from_millis(250);
 /// Longest backoff window we choose ourselves (a server may ask for more).
 pub(crate) const BACKOFF_CAP: Duration = Duration::from_secs(20);
+/// Requests told to wait spread their return over at least this long (and
+/// at most [`SPREAD_MAX`]) beyond the wait: with a one-second window
+/// `Retry-After: 1` sends every waiting request of every client back in
+/// the same instant otherwise.
+pub(crate) const SPREAD_MIN: Duration = Duration::from_secs(1);
+pub(crate) const SPREAD_MAX: Duration = Duration::from_secs(10);
+/// Longest backoff between tries to reconnect to a Domo that is down: it
+/// may be back any second, and nothing is sent meanwhile.
+pub(crate) const REFUSED_CAP: Duration = Duration::from_secs(4);
 
 /// Whether a request may be sent twice without harm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,21 +68,108 @@ pub(crate) fn classify_transport_failure(reached_server: bool, repeat: Repeat) -
     }
 }
 
+/// What a failed attempt ran into, as far as the retry budget goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Setback {
+    /// 429: Domo refused the request without processing it, so repeating
+    /// it is always safe; retried until the operation's deadline, however
+    /// many times that takes.
+    RateLimited { server_wait: Option<Duration> },
+    /// No connection could be made to a Domo that has answered this client
+    /// before: it is down or restarting, and the request never left.
+    /// Retried until the operation's deadline too.
+    Refused,
+    /// Anything else worth retrying (a 5xx for a safe request, a timeout, a
+    /// broken connection, a host never reached): at most `max_retries`.
+    Transient { server_wait: Option<Duration> },
+}
+
+/// Why there is no next retry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Exhausted {
+    /// `max_retries` transient failures in a row were retried already.
+    Retries,
+    /// The wait would not end before the operation's deadline.
+    Time,
+}
+
+/// The retries made so far for one request (or one caller-driven loop),
+/// by kind, each kind with its own backoff sequence.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct RetryBudget {
+    transient: u32,
+    rate_limited: u32,
+    refused: u32,
+}
+
+impl RetryBudget {
+    /// Counts one more retry after `setback` and returns how long to wait
+    /// before it, or why it must not happen: `remaining` is the time left
+    /// before the operation's deadline, `jitter` a number in `[0, 1)`.
+    pub(crate) fn next_wait(
+        &mut self,
+        setback: Setback,
+        max_retries: u32,
+        remaining: Duration,
+        jitter: f64,
+    ) -> Result<Duration, Exhausted> {
+        let wait = match setback {
+            Setback::RateLimited { server_wait } => {
+                self.rate_limited += 1;
+                match server_wait {
+                    Some(_) => backoff_delay(self.rate_limited, jitter, server_wait),
+                    // Without a hint, never less than a second's spread.
+                    None => backoff_ceiling(self.rate_limited)
+                        .max(SPREAD_MIN)
+                        .mul_f64(clamp_jitter(jitter)),
+                }
+            }
+            Setback::Refused => {
+                self.refused += 1;
+                backoff_ceiling(self.refused)
+                    .min(REFUSED_CAP)
+                    .mul_f64(clamp_jitter(jitter))
+            }
+            Setback::Transient { server_wait } => {
+                if self.transient >= max_retries {
+                    return Err(Exhausted::Retries);
+                }
+                self.transient += 1;
+                backoff_delay(self.transient, jitter, server_wait)
+            }
+        };
+        if wait >= remaining {
+            return Err(Exhausted::Time);
+        }
+        Ok(wait)
+    }
+
+    /// Retries counted so far, of every kind.
+    pub(crate) fn total(&self) -> u32 {
+        self.transient + self.rate_limited + self.refused
+    }
+}
+
+fn clamp_jitter(jitter: f64) -> f64 {
+    if jitter.is_finite() {
+        jitter.clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
 /// Delay before retry number `retry` (1 = first retry).
 ///
 /// Without a server hint: "full jitter", a uniform pick in
 /// `[0, min(cap, base * 2^(retry-1)))`, which spreads concurrent clients
-/// best. With a server hint: at least the requested wait, plus up to one
-/// base window of jitter so that clients told the same instant do not all
-/// return together. `jitter` is a number in `[0, 1)`.
+/// best. With a server hint: at least the requested wait, plus a uniform
+/// pick over as long again, between [`SPREAD_MIN`] and [`SPREAD_MAX`], so
+/// that requests told the same instant do not all return in it.
+/// `jitter` is a number in `[0, 1)`.
 pub(crate) fn backoff_delay(retry: u32, jitter: f64, server_wait: Option<Duration>) -> Duration {
-    let jitter = if jitter.is_finite() {
-        jitter.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
+    let jitter = clamp_jitter(jitter);
     match server_wait {
-        Some(wait) => wait.saturating_add(BACKOFF_BASE.mul_f64(jitter)),
+        Some(wait) => wait.saturating_add(wait.clamp(SPREAD_MIN, SPREAD_MAX).mul_f64(jitter)),
         None => backoff_ceiling(retry).mul_f64(jitter),
     }
 }
@@ -177,10 +274,102 @@ mod tests {
         assert_eq!(backoff_delay(1, 0.0, Some(asked)), asked);
         assert_eq!(
             backoff_delay(1, 0.5, Some(asked)),
-            asked + Duration::from_millis(125)
+            asked + Duration::from_millis(1500)
         );
         let long = Duration::from_secs(60);
         assert!(backoff_delay(9, 0.9, Some(long)) >= long);
+        assert_eq!(
+            backoff_delay(9, 0.5, Some(long)),
+            long + Duration::from_secs(5)
+        );
+    }
+
+    #[test]
+    fn requests_told_to_wait_a_second_return_over_the_next_second() {
+        let asked = Some(Duration::from_secs(1));
+        let returns: Vec<Duration> = (0..10)
+            .map(|i| backoff_delay(1, f64::from(i) / 10.0, asked))
+            .collect();
+        assert_eq!(returns[0], Duration::from_secs(1));
+        assert_eq!(returns[5], Duration::from_millis(1500));
+        assert_eq!(returns[9], Duration::from_millis(1900));
+        // Even "retry now" is spread over a second.
+        assert_eq!(
+            backoff_delay(1, 0.5, Some(Duration::ZERO)),
+            Duration::from_millis(500)
+        );
+    }
+
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn rate_limits_are_retried_until_the_deadline_not_counted() {
+        let mut budget = RetryBudget::default();
+        let limited = Setback::RateLimited {
+            server_wait: Some(Duration::from_secs(1)),
+        };
+        for _ in 0..1000 {
+            assert!(budget.next_wait(limited, 0, MINUTE, 0.5).is_ok());
+        }
+        assert_eq!(
+            budget.next_wait(limited, 0, Duration::from_millis(1400), 0.5),
+            Err(Exhausted::Time)
+        );
+        assert_eq!(budget.total(), 1001);
+        // Without a hint: exponential, but never under a second's spread.
+        let mut budget = RetryBudget::default();
+        let unhinted = Setback::RateLimited { server_wait: None };
+        assert_eq!(
+            budget.next_wait(unhinted, 0, MINUTE, 0.5),
+            Ok(Duration::from_millis(500))
+        );
+        for _ in 0..10 {
+            let _ = budget.next_wait(unhinted, 0, MINUTE, 0.5);
+        }
+        assert_eq!(
+            budget.next_wait(unhinted, 0, MINUTE, 0.5),
+            Ok(BACKOFF_CAP / 2)
+        );
+    }
+
+    #[test]
+    fn refused_connections_are_retried_until_the_deadline_every_few_seconds() {
+        let mut budget = RetryBudget::default();
+        let waits: Vec<Duration> = (0..100)
+            .map(|_| {
+                budget
+                    .next_wait(Setback::Refused, 2, MINUTE, 0.999)
+                    .unwrap()
+            })
+            .collect();
+        assert!(waits[0] < BACKOFF_BASE);
+        assert!(waits.iter().all(|wait| *wait < REFUSED_CAP));
+        assert!(waits[99] > REFUSED_CAP / 2);
+        assert_eq!(
+            budget.next_wait(Setback::Refused, 2, Duration::from_secs(1), 0.999),
+            Err(Exhausted::Time)
+        );
+    }
+
+    #[test]
+    fn other_failures_are_retried_max_retries_times() {
+        let mut budget = RetryBudget::default();
+        let transient = Setback::Transient { server_wait: None };
+        assert!(budget.next_wait(transient, 2, MINUTE, 0.5).is_ok());
+        // A 429 in between neither uses up nor resets the count.
+        let limited = Setback::RateLimited { server_wait: None };
+        assert!(budget.next_wait(limited, 2, MINUTE, 0.5).is_ok());
+        assert!(budget.next_wait(transient, 2, MINUTE, 0.5).is_ok());
+        assert_eq!(
+            budget.next_wait(transient, 2, MINUTE, 0.5),
+            Err(Exhausted::Retries)
+        );
+        // The deadline bounds them too.
+        let mut budget = RetryBudget::default();
+        assert_eq!(
+            budget.next_wait(transient, 5, Duration::from_millis(100), 0.9),
+            Err(Exhausted::Time)
+        );
     }
 
     #[test]

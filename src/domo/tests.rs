@@ -37,7 +37,7 @@ fn fields(email: &str) -> UserFields {
     UserFields {
         name: "Ada Lovelace".to_string(),
         email: email.to_string(),
-        role: "Participant".to_string(),
+        role: Some("Participant".to_string()),
         ..UserFields::default()
     }
 }
@@ -61,7 +61,8 @@ async fn crud_round_trip() {
     let wanted = UserFields {
         name: "Ada Lovelace".to_string(),
         email: "ada@example.com".to_string(),
-        role: "Admin".to_string(),
+        role: Some("Admin".to_string()),
+        role_id: None,
         title: Some("Analyst".to_string()),
         alternate_email: Some("ada@alt.example.com".to_string()),
         phone: Some("+1 555 0100".to_string()),
@@ -415,7 +416,8 @@ async fn rate_limited_requests_are_retried_after_retry_after() {
     })
     .await;
     let id = sim.store().seed_users(1)[0];
-    let client = client_for(&sim);
+    // 429s are retried until the deadline, whatever max_retries says.
+    let client = client_with(&sim, |config| config.max_retries = 0);
     let reads = (0..12).map(|_| {
         let client = client.clone();
         tokio::spawn(async move { client.get_user(id).await })
@@ -454,21 +456,82 @@ async fn rate_limited_requests_back_off_without_retry_after() {
 }
 
 #[tokio::test]
-async fn exhausted_rate_limit_retries_say_so() {
+async fn a_rate_limit_outlasting_the_operation_says_so() {
     let sim = simulator(SimConfig {
         rate_limit_per_second: Some(1),
-        retry_after_header: false,
+        retry_after_header: true,
         ..SimConfig::default()
     })
     .await;
-    let client = client_with(&sim, |config| config.max_retries = 0);
-    // The token request uses up the second's only slot.
+    let client = client_with(&sim, |config| {
+        config.operation_timeout = Duration::from_millis(900);
+    });
+    // The token request uses up the second's only slot, and waiting the
+    // second Domo asks for would pass the operation's deadline.
     let error = client.get_user(1).await.unwrap_err();
     assert!(
-        matches!(error, DomoError::RateLimited { attempts: 1, .. }),
+        matches!(
+            error,
+            DomoError::RateLimited {
+                attempts: 1,
+                requested_wait: Some(_),
+                ..
+            }
+        ),
         "{error}"
     );
     assert_eq!(error.status(), Some(429));
+    let text = error.to_string();
+    assert!(
+        text.contains("GET /v1/users/1 (HTTP 429): 1 attempt in"),
+        "{text}"
+    );
+    assert!(text.contains("an operation may take"), "{text}");
+}
+
+#[tokio::test]
+async fn a_domo_down_for_a_while_is_waited_for_and_a_create_sent_once() {
+    let sim = simulator(SimConfig::default()).await;
+    let id = sim.store().seed_users(1)[0];
+    let client = client_for(&sim);
+    assert!(client.get_user(id).await.unwrap().is_some());
+    // Refusals for longer than max_retries backoffs would last.
+    let started = std::time::Instant::now();
+    sim.store().refuse_connections_for(Duration::from_secs(12));
+    let down = fields("down@example.com");
+    let (read, created) = tokio::join!(client.get_user(id), client.create_user(&down, false));
+    assert!(read.unwrap().is_some());
+    created.unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(12));
+    assert_eq!(users_with_email(&sim, "down@example.com"), 1);
+    assert_eq!(
+        stats(&sim).create_requests,
+        1,
+        "refused connections never carried the create"
+    );
+    assert!(client.stats().retries > 10, "{:?}", client.stats());
+}
+
+#[tokio::test]
+async fn a_domo_down_past_the_deadline_is_reported_unreachable() {
+    let sim = simulator(SimConfig::default()).await;
+    let id = sim.store().seed_users(1)[0];
+    let client = client_with(&sim, |config| {
+        config.operation_timeout = Duration::from_secs(2);
+    });
+    assert!(client.get_user(id).await.unwrap().is_some());
+    sim.store().refuse_connections_for(Duration::from_secs(10));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = std::time::Instant::now();
+    let error = client
+        .create_user(&fields("late@example.com"), false)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, DomoError::Unreachable { .. }), "{error}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "bounded by the deadline"
+    );
 }
 
 #[tokio::test]
@@ -851,7 +914,7 @@ async fn a_write_through_the_client_is_never_followed_by_a_stale_read() {
     let changed = UserFields {
         name: listed.name.clone(),
         email: listed.email.clone(),
-        role: listed.role.clone(),
+        role: Some(listed.role.clone()),
         title: Some("Changed".to_string()),
         ..UserFields::default()
     };
@@ -1025,4 +1088,724 @@ async fn bulk_changes_each_report_their_own_result() {
         }
     }
     assert_eq!(sim.store().users().len(), 1 + 9);
+}
+
+#[tokio::test]
+async fn roles_go_by_name_by_default_id_or_by_custom_id() {
+    let sim = simulator(SimConfig::default()).await;
+    sim.store().define_role(101, "Auditor").unwrap();
+    let client = client_for(&sim);
+    let with_role = |email: &str, role: Option<&str>, role_id: Option<u64>| UserFields {
+        role: role.map(str::to_string),
+        role_id,
+        ..fields(email)
+    };
+
+    let editor = client
+        .create_user(&with_role("ed@example.com", Some("Editor"), None), false)
+        .await
+        .unwrap();
+    assert_eq!(editor.role, "Editor");
+    assert_eq!(editor.role_id, None, "Domo does not send roleId by default");
+    let social = client
+        .create_user(&with_role("so@example.com", None, Some(5)), false)
+        .await
+        .unwrap();
+    assert_eq!(social.role, "Social");
+    let auditor = client
+        .create_user(&with_role("au@example.com", None, Some(101)), false)
+        .await
+        .unwrap();
+    assert_eq!(auditor.role, "Auditor");
+    assert_eq!(sim.store().user(auditor.id).unwrap().role_id, Some(101));
+
+    // Moving a custom-role user back to a default role, and the reverse.
+    let updated = client
+        .update_user(
+            auditor.id,
+            &with_role("au@example.com", Some("Admin"), None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.role, "Admin");
+    let updated = client
+        .update_user(editor.id, &with_role("ed@example.com", None, Some(101)))
+        .await
+        .unwrap();
+    assert_eq!(updated.role, "Auditor");
+
+    // Domo's refusals come back typed, with its message.
+    let error = client
+        .create_user(&with_role("x@example.com", None, Some(999)), false)
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(400));
+    assert!(error.to_string().contains("no such role"), "{error}");
+    let error = client
+        .create_user(&with_role("x@example.com", Some("Admin"), Some(3)), false)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("different roles"), "{error}");
+
+    // roleId is read when Domo sends it.
+    sim.store().set_config(SimConfig {
+        return_role_id: true,
+        ..SimConfig::default()
+    });
+    let read = client.get_user(editor.id).await.unwrap().unwrap();
+    assert_eq!((read.role.as_str(), read.role_id), ("Auditor", Some(101)));
+}
+
+#[tokio::test]
+async fn users_read_their_group_ids() {
+    let sim = simulator(SimConfig::default()).await;
+    let users = sim.store().seed_users(2);
+    let groups = sim.store().seed_groups(2, 1);
+    let client = client_for(&sim);
+    let member = client.get_user(users[0]).await.unwrap().unwrap();
+    assert_eq!(member.group_ids, Some(groups.clone()));
+    let loner = client.get_user(users[1]).await.unwrap().unwrap();
+    assert_eq!(loner.group_ids, Some(vec![]));
+    let listed = client.list_all_users().await.unwrap();
+    assert_eq!(listed[0].group_ids, Some(groups));
+}
+
+// ---- Groups ----
+
+fn group_fields(name: &str) -> GroupFields {
+    GroupFields {
+        name: name.to_string(),
+        ..GroupFields::default()
+    }
+}
+
+/// The group counters, in a fixed order for exact comparisons:
+/// (create, get, update, delete, list, member list, member add, member remove).
+fn group_calls(sim: &Simulator) -> [u64; 8] {
+    let s = stats(sim);
+    [
+        s.group_create_requests,
+        s.group_get_requests,
+        s.group_update_requests,
+        s.group_delete_requests,
+        s.group_list_requests,
+        s.group_member_list_requests,
+        s.group_member_add_requests,
+        s.group_member_remove_requests,
+    ]
+}
+
+#[tokio::test]
+async fn group_crud_round_trip() {
+    let sim = simulator(SimConfig::default()).await;
+    let client = client_for(&sim);
+    let created = client
+        .create_group(&GroupFields {
+            name: "Sales".to_string(),
+            default: Some(true),
+            active: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.name, "Sales");
+    assert!(created.default && created.active);
+    assert_eq!(created.creator_id, Some(1));
+    assert_eq!(created.member_count, Some(0));
+    assert_eq!(
+        client.get_group(created.id).await.unwrap(),
+        Some(created.clone())
+    );
+
+    let changed = GroupFields {
+        name: "Sales EMEA".to_string(),
+        default: Some(false),
+        active: Some(false),
+    };
+    let updated = client.update_group(created.id, &changed).await.unwrap();
+    assert_eq!(
+        (updated.name.as_str(), updated.default, updated.active),
+        ("Sales EMEA", false, false)
+    );
+    // Flags left out stay as they are.
+    let renamed = client
+        .update_group(created.id, &group_fields("Sales APAC"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (renamed.name.as_str(), renamed.active),
+        ("Sales APAC", false)
+    );
+    assert_eq!(group_calls(&sim), [1, 1, 2, 0, 0, 0, 0, 0]);
+
+    client.delete_group(created.id).await.unwrap();
+    assert_eq!(client.get_group(created.id).await.unwrap(), None);
+    // Gone already: still success, one call.
+    client.delete_group(created.id).await.unwrap();
+    assert_eq!(group_calls(&sim), [1, 2, 2, 2, 0, 0, 0, 0]);
+    let error = client
+        .update_group(created.id, &group_fields("Ghost"))
+        .await
+        .unwrap_err();
+    assert!(error.is_not_found(), "{error}");
+}
+
+#[tokio::test]
+async fn a_group_update_without_a_body_reads_the_group_back() {
+    let sim = simulator(SimConfig {
+        put_returns_body: false,
+        ..SimConfig::default()
+    })
+    .await;
+    let client = client_for(&sim);
+    let id = client
+        .create_group(&group_fields("Quiet"))
+        .await
+        .unwrap()
+        .id;
+    let updated = client
+        .update_group(id, &group_fields("Hushed"))
+        .await
+        .unwrap();
+    assert_eq!(updated.name, "Hushed");
+    assert_eq!(group_calls(&sim), [1, 1, 1, 0, 0, 0, 0, 0]);
+}
+
+#[tokio::test]
+async fn an_inactive_group_is_created_then_deactivated() {
+    let sim = simulator(SimConfig::default()).await;
+    let client = client_for(&sim);
+    let fields = GroupFields {
+        active: Some(false),
+        ..group_fields("Dormant")
+    };
+    let created = client.create_group(&fields).await.unwrap();
+    assert!(!created.active);
+    assert!(!sim.store().group(created.id).unwrap().active);
+    assert_eq!(group_calls(&sim), [1, 0, 1, 0, 0, 0, 0, 0]);
+    // Asking for what Domo gives anyway costs no update.
+    let active = GroupFields {
+        active: Some(true),
+        ..group_fields("Awake")
+    };
+    client.create_group(&active).await.unwrap();
+    assert_eq!(group_calls(&sim), [2, 0, 1, 0, 0, 0, 0, 0]);
+}
+
+#[tokio::test]
+async fn duplicate_group_names_are_typed_whether_409_or_400() {
+    for status in [409, 400] {
+        let sim = simulator(SimConfig {
+            duplicate_group_name_status: Some(status),
+            ..SimConfig::default()
+        })
+        .await;
+        let client = client_for(&sim);
+        let first = client.create_group(&group_fields("Twins")).await.unwrap();
+        let error = client
+            .create_group(&group_fields("twins"))
+            .await
+            .unwrap_err();
+        assert!(error.is_duplicate_name(), "{status}: {error}");
+        assert_eq!(error.status(), Some(status));
+        let other = client.create_group(&group_fields("Other")).await.unwrap();
+        let error = client
+            .update_group(other.id, &group_fields("TWINS"))
+            .await
+            .unwrap_err();
+        assert!(error.is_duplicate_name(), "{error}");
+        assert_eq!(sim.store().groups().len(), 2);
+        assert_eq!(
+            client.find_group_by_name("Twins").await.unwrap(),
+            Some(first)
+        );
+        assert_eq!(stats(&sim).group_create_requests, 3, "not retried");
+    }
+}
+
+#[tokio::test]
+async fn finding_a_group_by_name_is_exact_and_refuses_to_guess() {
+    let sim = simulator(SimConfig {
+        duplicate_group_name_status: None,
+        ..SimConfig::default()
+    })
+    .await;
+    let client = client_for(&sim);
+    let sales = client.create_group(&group_fields("Sales")).await.unwrap();
+    client
+        .create_group(&group_fields("Sales Team"))
+        .await
+        .unwrap();
+    assert_eq!(
+        client.find_group_by_name("Sales").await.unwrap(),
+        Some(sales.clone())
+    );
+    assert_eq!(
+        client.find_group_by_name(" Sales ").await.unwrap(),
+        Some(sales.clone())
+    );
+    assert_eq!(
+        client.find_group_by_name("sales").await.unwrap(),
+        None,
+        "case counts"
+    );
+    assert_eq!(client.find_group_by_name("Nobody").await.unwrap(), None);
+
+    let twin = client.create_group(&group_fields("Sales")).await.unwrap();
+    let error = client.find_group_by_name("Sales").await.unwrap_err();
+    match &error {
+        DomoError::AmbiguousName { kind, name, ids } => {
+            assert_eq!((*kind, name.as_str()), ("group", "Sales"));
+            assert_eq!(ids, &vec![sales.id, twin.id]);
+        }
+        other => panic!("expected AmbiguousName, got {other}"),
+    }
+    let both = client.find_groups_by_name("Sales").await.unwrap();
+    assert_eq!(both, vec![sales, twin]);
+}
+
+#[tokio::test]
+async fn listing_groups_pages_even_when_domo_serves_fewer_than_asked() {
+    let sim = simulator(SimConfig::default()).await;
+    let client = client_for(&sim);
+    let seeded = sim.store().seed_groups(1234, 0);
+    let listed = client.list_all_groups().await.unwrap();
+    assert_eq!(listed.iter().map(|g| g.id).collect::<Vec<_>>(), seeded);
+    assert_eq!(stats(&sim).group_list_requests, 3, "500 + 500 + 234");
+
+    sim.store().set_config(SimConfig {
+        max_group_page_size: 100,
+        ..SimConfig::default()
+    });
+    sim.store().reset_stats();
+    assert_eq!(client.list_all_groups().await.unwrap().len(), 1234);
+    assert_eq!(stats(&sim).group_list_requests, 13, "12 x 100 + 34");
+
+    // A first page shorter than asked is confirmed by one more request.
+    let small = simulator(SimConfig::default()).await;
+    small.store().seed_groups(7, 0);
+    assert_eq!(client_for(&small).list_all_groups().await.unwrap().len(), 7);
+    assert_eq!(stats(&small).group_list_requests, 2);
+    let empty = simulator(SimConfig::default()).await;
+    assert!(client_for(&empty)
+        .list_all_groups()
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(stats(&empty).group_list_requests, 1);
+}
+
+#[tokio::test]
+async fn listing_five_thousand_members_costs_eleven_pages() {
+    let sim = simulator(SimConfig::default()).await;
+    let group = sim.store().seed_groups(1, 5000)[0];
+    let client = client_for(&sim);
+    let members = client.list_group_members(group).await.unwrap();
+    let stored: Vec<u64> = sim
+        .store()
+        .group(group)
+        .unwrap()
+        .members
+        .into_iter()
+        .collect();
+    assert_eq!(members, stored);
+    assert_eq!(
+        stats(&sim).group_member_list_requests,
+        11,
+        "10 full pages + 1 empty"
+    );
+    assert_eq!(stats(&sim).get_requests, 0, "no call per member");
+    assert_eq!(stats(&sim).total_api_requests, 12, "and the token");
+
+    let error = client.list_group_members(42).await.unwrap_err();
+    assert!(error.is_not_found(), "{error}");
+}
+
+#[tokio::test]
+async fn listing_members_survives_small_pages() {
+    for (max, calls) in [(100, 13), (7, 177)] {
+        let sim = simulator(SimConfig {
+            max_group_member_page_size: max,
+            ..SimConfig::default()
+        })
+        .await;
+        let group = sim.store().seed_groups(1, 1234)[0];
+        let members = client_for(&sim).list_group_members(group).await.unwrap();
+        assert_eq!(members.len(), 1234);
+        assert_eq!(
+            members,
+            sim.store()
+                .group(group)
+                .unwrap()
+                .members
+                .into_iter()
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(stats(&sim).group_member_list_requests, calls, "max {max}");
+    }
+}
+
+#[tokio::test]
+async fn member_changes_are_idempotent_under_every_switch() {
+    // (already member, not member) statuses; extra GETs the client makes
+    // to check an unexplained refusal.
+    let cases = [
+        (Some(400), Some(404), 1, 0),
+        (Some(409), Some(400), 1, 1),
+        (None, None, 0, 0),
+    ];
+    for (already, not_member, gets_on_readd, gets_on_reremove) in cases {
+        let sim = simulator(SimConfig {
+            already_member_status: already,
+            not_member_status: not_member,
+            ..SimConfig::default()
+        })
+        .await;
+        let user = sim.store().seed_users(1)[0];
+        let group = sim.store().seed_groups(1, 0)[0];
+        let client = client_for(&sim);
+
+        client.add_group_member(group, user).await.unwrap();
+        client.add_group_member(group, user).await.unwrap();
+        assert_eq!(client.list_group_members(group).await.unwrap(), vec![user]);
+        assert_eq!(stats(&sim).group_member_add_requests, 2);
+        assert_eq!(stats(&sim).get_requests, gets_on_readd, "{already:?}");
+
+        sim.store().reset_stats();
+        client.remove_group_member(group, user).await.unwrap();
+        client.remove_group_member(group, user).await.unwrap();
+        assert!(sim.store().group(group).unwrap().members.is_empty());
+        assert_eq!(stats(&sim).group_member_remove_requests, 2);
+        assert_eq!(stats(&sim).get_requests, gets_on_reremove, "{not_member:?}");
+
+        // A missing group or user: adding fails typed, removing is done.
+        let error = client.add_group_member(42, user).await.unwrap_err();
+        assert!(error.is_not_found(), "{error}");
+        let error = client.add_group_member(group, 42).await.unwrap_err();
+        assert!(error.is_not_found(), "{error}");
+        client.remove_group_member(42, user).await.unwrap();
+        client.remove_group_member(group, 42).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_unexplained_refusal_to_add_is_reported_when_the_user_is_not_a_member() {
+    // A stub answering every member change 400, like a Domo refusing for
+    // a reason of its own: the client checks, then reports Domo's words.
+    use axum::http::StatusCode;
+    use axum::routing::{get, put};
+    use axum::{Json, Router};
+    use serde_json::json;
+    let app = Router::new()
+        .route(
+            "/oauth/token",
+            get(|| async { Json(json!({"access_token": "t", "expires_in": 3599})) })
+                .post(|| async { Json(json!({"access_token": "t", "expires_in": 3599})) }),
+        )
+        .route(
+            "/v1/groups/{group}/users/{user}",
+            put(|| async {
+                (
+                    StatusCode::BAD_REQUEST,
+                    Json(json!({"message": "Group is archived"})),
+                )
+            }),
+        )
+        .route(
+            "/v1/users/{user}",
+            get(|| async { Json(json!({"id": 5, "groups": [{"id": 9, "name": "Other"}]})) }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let client = DomoClient::new(config_for(format!("http://{address}"))).unwrap();
+    let error = client.add_group_member(7, 5).await.unwrap_err();
+    assert_eq!(error.status(), Some(400));
+    assert!(error.to_string().contains("Group is archived"), "{error}");
+    // Member of group 9 per its groups: the same refusal counts as done.
+    client.add_group_member(9, 5).await.unwrap();
+}
+
+#[tokio::test]
+async fn deleting_a_group_with_members_empties_it_first() {
+    let sim = simulator(SimConfig::default()).await;
+    let group = sim.store().seed_groups(1, 1234)[0];
+    let keep = sim.store().seed_groups(1, 3)[0];
+    let client = client_for(&sim);
+    client.delete_group(group).await.unwrap();
+    assert!(sim.store().group(group).is_none());
+    assert_eq!(sim.store().users().len(), 1234, "users stay");
+    assert_eq!(
+        sim.store().group(keep).unwrap().members.len(),
+        3,
+        "others untouched"
+    );
+    // Refused, 3 member pages, 1,234 removals, deleted.
+    assert_eq!(group_calls(&sim), [0, 0, 0, 2, 0, 3, 0, 1234]);
+
+    // Where Domo deletes a group with its members: one call.
+    sim.store().set_config(SimConfig {
+        delete_group_with_members: true,
+        ..SimConfig::default()
+    });
+    sim.store().reset_stats();
+    client.delete_group(keep).await.unwrap();
+    assert!(sim.store().groups().is_empty());
+    assert_eq!(group_calls(&sim), [0, 0, 0, 1, 0, 0, 0, 0]);
+}
+
+#[tokio::test]
+async fn deleting_an_empty_group_costs_one_call() {
+    let sim = simulator(SimConfig::default()).await;
+    let client = client_for(&sim);
+    let group = sim.store().seed_groups(1, 0)[0];
+    client.delete_group(group).await.unwrap();
+    assert!(sim.store().groups().is_empty());
+    assert_eq!(group_calls(&sim), [0, 0, 0, 1, 0, 0, 0, 0]);
+}
+
+#[tokio::test]
+async fn an_uncertain_group_create_adopts_without_duplicating() {
+    let sim = simulator(SimConfig {
+        drop_connection_after_group_create: 1,
+        ..SimConfig::default()
+    })
+    .await;
+    sim.store().seed_groups(3, 0);
+    let client = client_for(&sim);
+    let created = client.create_group(&group_fields("Lost")).await.unwrap();
+    assert_eq!(created.name, "Lost");
+    let named: Vec<_> = sim
+        .store()
+        .groups()
+        .into_iter()
+        .filter(|g| g.name == "Lost")
+        .collect();
+    assert_eq!(named.len(), 1);
+    assert_eq!(named[0].id, created.id);
+    // One create, then one listing (a page of 4, and the empty page after).
+    assert_eq!(group_calls(&sim), [1, 0, 0, 0, 2, 0, 0, 0]);
+}
+
+#[tokio::test]
+async fn an_uncertain_create_adopts_the_newest_of_same_named_groups() {
+    let sim = simulator(SimConfig {
+        drop_connection_after_group_create: 1,
+        duplicate_group_name_status: None,
+        ..SimConfig::default()
+    })
+    .await;
+    let older = sim.store().insert_group(crate::sim::SimGroup {
+        name: "Lost".into(),
+        ..Default::default()
+    });
+    let client = client_for(&sim);
+    let created = client.create_group(&group_fields("Lost")).await.unwrap();
+    assert_ne!(created.id, older);
+    assert_eq!(sim.store().groups().len(), 2);
+    assert_eq!(stats(&sim).group_create_requests, 1);
+
+    // A lost create that never reached Domo (an injected 5xx) is not taken
+    // for an older group of the same name that has members: it is re-sent.
+    let user = sim.store().seed_users(1)[0];
+    sim.store().add_member_directly(older, user);
+    sim.store().add_member_directly(created.id, user);
+    sim.store().set_config(SimConfig {
+        error_rate: 1.0,
+        duplicate_group_name_status: None,
+        ..SimConfig::default()
+    });
+    let heal = {
+        let store = sim.store();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            store.set_config(SimConfig {
+                duplicate_group_name_status: None,
+                ..SimConfig::default()
+            });
+        })
+    };
+    let third = client.create_group(&group_fields("Lost")).await;
+    heal.await.unwrap();
+    let third = third.unwrap();
+    assert!(third.id != older && third.id != created.id);
+    assert_eq!(sim.store().groups().len(), 3);
+}
+
+#[tokio::test]
+async fn a_group_create_that_failed_with_5xx_is_resent_once_checked() {
+    let sim = simulator(SimConfig::default()).await;
+    let client = client_for(&sim);
+    sim.store().set_config(SimConfig {
+        error_rate: 1.0,
+        ..SimConfig::default()
+    });
+    let heal = {
+        let store = sim.store();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            store.set_config(SimConfig::default());
+        })
+    };
+    let created = client.create_group(&group_fields("Again")).await;
+    heal.await.unwrap();
+    assert_eq!(created.unwrap().name, "Again");
+    assert_eq!(sim.store().groups().len(), 1);
+    assert_eq!(
+        stats(&sim).group_create_requests,
+        2,
+        "checked, then re-sent once"
+    );
+    assert!(
+        stats(&sim).group_list_requests >= 1,
+        "looked up before re-sending"
+    );
+}
+
+#[tokio::test]
+async fn group_calls_ride_out_transient_errors() {
+    let sim = simulator(SimConfig {
+        error_rate: 0.3,
+        ..SimConfig::default()
+    })
+    .await;
+    let users = sim.store().seed_users(30);
+    let client = client_with(&sim, |config| config.max_retries = 8);
+    let group = client.create_group(&group_fields("Flaky")).await.unwrap();
+    for &user in &users {
+        client.add_group_member(group.id, user).await.unwrap();
+    }
+    assert_eq!(client.list_group_members(group.id).await.unwrap(), users);
+    assert_eq!(client.list_all_groups().await.unwrap().len(), 1);
+    client
+        .remove_group_member(group.id, users[0])
+        .await
+        .unwrap();
+    client.delete_group(group.id).await.unwrap();
+    assert!(sim.store().groups().is_empty());
+    assert!(stats(&sim).injected_errors > 0, "the test must meet errors");
+}
+
+#[tokio::test]
+async fn membership_changes_are_never_followed_by_stale_listing_reads() {
+    let sim = simulator(SimConfig::default()).await;
+    let ids = sim.store().seed_users(600);
+    let group = sim.store().seed_groups(1, 0)[0];
+    let client = client_for(&sim);
+    read_in_batches(&sim, &client, &ids, 10).await;
+    let target = ids[550];
+    assert_eq!(
+        client.read_user(target).await.unwrap().unwrap().group_ids,
+        Some(vec![])
+    );
+    client.add_group_member(group, target).await.unwrap();
+    let read = client.read_user(target).await.unwrap().unwrap();
+    assert_eq!(read.group_ids, Some(vec![group]));
+    client.remove_group_member(group, target).await.unwrap();
+    let read = client.read_user(target).await.unwrap().unwrap();
+    assert_eq!(read.group_ids, Some(vec![]));
+}
+
+#[tokio::test]
+async fn member_changes_run_together_and_fail_one_user_at_a_time() {
+    let sim = simulator(SimConfig::default()).await;
+    let store = sim.store();
+    let group = store.seed_groups(1, 150)[0];
+    let members: Vec<u64> = store.group(group).unwrap().members.into_iter().collect();
+    let newcomers = store.seed_users(100);
+    let gone = store.seed_users(1)[0];
+    assert!(store.mark_deleted(gone));
+    let client = client_with(&sim, |config| config.max_concurrent_requests = 4);
+    let mut add = newcomers.clone();
+    add.push(gone);
+    let remove = &members[..100];
+    store.reset_stats();
+
+    let changes = client.change_group_members(group, &add, remove).await;
+
+    let sorted = |mut ids: Vec<u64>| {
+        ids.sort_unstable();
+        ids
+    };
+    assert_eq!(sorted(changes.added), newcomers);
+    assert_eq!(sorted(changes.removed), remove.to_vec());
+    assert_eq!(changes.failed.len(), 1, "{:?}", changes.failed);
+    let failure = &changes.failed[0];
+    assert_eq!((failure.user_id, failure.adding), (gone, true));
+    assert!(failure.error.is_not_found(), "{}", failure.error);
+    let now: Vec<u64> = store.group(group).unwrap().members.into_iter().collect();
+    assert_eq!(now, sorted([&members[100..], &newcomers[..]].concat()));
+    // One call per change, nothing else but the token.
+    let s = stats(&sim);
+    assert_eq!(
+        (s.group_member_add_requests, s.group_member_remove_requests),
+        (101, 100)
+    );
+    assert_eq!(s.total_api_requests, 202, "{s:?}");
+}
+
+#[tokio::test]
+async fn a_failure_that_is_not_about_one_user_stops_the_member_changes() {
+    let sim = simulator(SimConfig::default()).await;
+    let group = sim.store().seed_groups(1, 0)[0];
+    let users = sim.store().seed_users(50);
+    let client = client_with(&sim, |config| {
+        config.client_secret = "wrong".into();
+        config.max_concurrent_requests = 2;
+    });
+    let changes = client.change_group_members(group, &users, &[]).await;
+    assert!(changes.added.is_empty());
+    assert!(
+        (1..=2).contains(&changes.failed.len()),
+        "at most one failure per worker: {:?}",
+        changes.failed
+    );
+    assert!(matches!(
+        changes.failed[0].error,
+        DomoError::Authentication { .. }
+    ));
+    assert!(sim.store().group(group).unwrap().members.is_empty());
+}
+
+#[tokio::test]
+async fn membership_and_a_users_groups_are_read_with_or_without_groups_on_users() {
+    for user_groups in [true, false] {
+        let sim = simulator(SimConfig {
+            user_groups,
+            ..SimConfig::default()
+        })
+        .await;
+        let store = sim.store();
+        let groups = store.seed_groups(3, 2);
+        let users: Vec<u64> = store
+            .group(groups[0])
+            .unwrap()
+            .members
+            .into_iter()
+            .collect();
+        assert!(store.remove_member_directly(groups[1], users[0]));
+        let outsider = store.seed_users(1)[0];
+        let gone = store.seed_users(1)[0];
+        assert!(store.mark_deleted(gone));
+        let client = client_for(&sim);
+
+        let membership = |g, u| {
+            let client = client.clone();
+            async move { client.group_membership(g, u).await.unwrap() }
+        };
+        assert_eq!(membership(groups[0], users[0]).await, Membership::Member);
+        assert_eq!(membership(groups[1], users[0]).await, Membership::NotMember);
+        assert_eq!(membership(groups[0], outsider).await, Membership::NotMember);
+        assert_eq!(membership(groups[0], gone).await, Membership::NoUser);
+        assert_eq!(membership(999, users[0]).await, Membership::NoGroup);
+
+        let user = client.get_user(users[0]).await.unwrap().unwrap();
+        assert_eq!(user.group_ids.is_some(), user_groups);
+        assert_eq!(
+            client.user_group_ids(&user).await.unwrap(),
+            vec![groups[0], groups[2]],
+            "user_groups = {user_groups}"
+        );
+    }
 }

@@ -3,15 +3,14 @@
 //! is never blindly re-sent: after an ambiguous failure the user is looked
 //! up by email first, so one call creates at most one user.
 
-use std::collections::HashSet;
-
 use reqwest::Method;
 use serde_json::Value;
 
 use super::error::DomoError;
 use super::http::{invalid_response, status_error, ApiRequest, Operation, SendError};
 use super::model::{self, same_email, User, UserFields, UserRecord};
-use super::retry::Repeat;
+use super::paging::{PageSize, PageWalk, Progress};
+use super::retry::{Repeat, RetryBudget, Setback};
 use super::DomoClient;
 
 /// Domo's largest page of users.
@@ -68,7 +67,7 @@ impl DomoClient {
             body: Some(&body),
             repeat: Repeat::Unsafe,
         };
-        let mut resends = 0;
+        let mut resends = RetryBudget::default();
         let mut may_exist_already = false;
         loop {
             let uncertain = match self.inner.send(&op, &request).await {
@@ -111,9 +110,13 @@ impl DomoClient {
                 tracing::debug!(id = user.id, "adopting the user an uncertain create made");
                 return Ok(user);
             }
-            resends += 1;
             let why = "resending a create after checking Domo has no such user";
-            if !self.inner.back_off(&op, &request, resends, why).await {
+            let setback = Setback::Transient { server_wait: None };
+            if !self
+                .inner
+                .wait_to_retry(&op, &request, &mut resends, setback, why)
+                .await
+            {
                 return Err(uncertain);
             }
         }
@@ -128,13 +131,20 @@ impl DomoClient {
         email: &str,
     ) -> Result<Option<User>, DomoError> {
         const LOOKUPS: u32 = 3;
+        let mut budget = RetryBudget::default();
         for lookup in 1..=LOOKUPS {
             if let Some(user) = self.find_by_email_in(op, email).await? {
                 tracing::debug!(id = user.id, "adopting the user an earlier create made");
                 return Ok(Some(user));
             }
             let why = "looking again for the user an earlier create made";
-            if lookup == LOOKUPS || !self.inner.back_off(op, request, lookup, why).await {
+            let setback = Setback::Transient { server_wait: None };
+            if lookup == LOOKUPS
+                || !self
+                    .inner
+                    .wait_to_retry(op, request, &mut budget, setback, why)
+                    .await
+            {
                 break;
             }
         }
@@ -256,40 +266,28 @@ impl DomoClient {
     }
 
     /// Pages through the listing, handing each not-deleted user to `visit`
-    /// until it returns true (stop) or a short page ends the listing.
+    /// until it returns true (stop) or the listing ends (the rule of the
+    /// `paging` module).
     async fn scan_users(
         &self,
         op: &Operation,
         mut visit: impl FnMut(User) -> bool,
     ) -> Result<(), DomoError> {
-        let mut seen_ids = HashSet::new();
-        let mut offset = 0u32;
+        let mut walk = PageWalk::new(MAX_PAGE_SIZE, PageSize::Documented);
         loop {
-            let page = self.fetch_page(op, MAX_PAGE_SIZE, offset).await?;
-            let page_len = page.len();
-            let mut new_ids = 0;
+            let page = self.fetch_page(op, walk.limit(), walk.offset()).await?;
+            let progress = walk
+                .record(page.iter().map(|record| record.user.id))
+                .map_err(|repeated| repeated.into_error("/v1/users", "users"));
             for record in page {
-                if seen_ids.insert(record.user.id) {
-                    new_ids += 1;
-                }
                 if !record.deleted && visit(record.user) {
                     return Ok(());
                 }
             }
-            if page_len < MAX_PAGE_SIZE as usize {
-                return Ok(());
+            match progress? {
+                Progress::More => {}
+                Progress::Last => return Ok(()),
             }
-            // A full page of users seen before means Domo ignores `offset`:
-            // stop instead of looping forever.
-            if new_ids == 0 {
-                return Err(DomoError::InvalidResponse {
-                    method: "GET".to_string(),
-                    path: "/v1/users".to_string(),
-                    status: 200,
-                    detail: format!("the page at offset {offset} repeats users already listed"),
-                });
-            }
-            offset = offset.saturating_add(MAX_PAGE_SIZE);
         }
     }
 

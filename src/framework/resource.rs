@@ -337,6 +337,16 @@ impl<R: Resource> AnyResource for Registered<R> {
     }
 
     fn upgrade(&self, version: i64, raw: &Value) -> Result<Value, Diagnostics> {
+        if version < 0 {
+            return Err(Diagnostic::error(
+                "Invalid stored state version",
+                format!(
+                    "This {} state has schema version {version}, which no provider writes. The state file may have been edited by hand; remove the resource from state and import it again.",
+                    R::TYPE_NAME
+                ),
+            )
+            .into());
+        }
         if version > R::SCHEMA_VERSION {
             return Err(Diagnostic::error(
                 "State from a newer provider",

@@ -130,6 +130,12 @@ pub async fn serve(
         .await;
 
     let server = tonic::transport::Server::builder()
+        // One trace line per RPC: `TF_LOG_PROVIDER=TRACE` shows which calls
+        // Terraform makes and how many.
+        .trace_fn(|request| {
+            tracing::trace!(rpc = request.uri().path(), "gRPC request");
+            tracing::Span::none()
+        })
         .add_service(health_service)
         .add_service(GrpcControllerServer::new(services::Controller {
             shutdown: shutdown.clone(),

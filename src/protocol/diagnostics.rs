@@ -103,11 +103,32 @@ impl Diagnostic {
                 Severity::Error => pb::diagnostic::Severity::Error as i32,
                 Severity::Warning => pb::diagnostic::Severity::Warning as i32,
             },
-            summary: self.summary.clone(),
-            detail: self.detail.clone(),
+            summary: bounded(&self.summary, MAX_SUMMARY_BYTES),
+            detail: bounded(&self.detail, MAX_DETAIL_BYTES),
             attribute: self.attribute.as_ref().map(AttributePath::to_proto),
         }
     }
+}
+
+/// Messages quote what the user wrote, which can be huge (a 5 MB string, a
+/// value Terraform never meant to send). Terraform reads answers of at most
+/// 4 MiB, so a message is cut to a size a person reads anyway.
+const MAX_SUMMARY_BYTES: usize = 256;
+const MAX_DETAIL_BYTES: usize = 4096;
+
+fn bounded(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}… ({} more bytes not shown)",
+        &text[..end],
+        text.len() - end
+    )
 }
 
 /// An ordered collection of diagnostics.
@@ -185,6 +206,18 @@ mod tests {
         let w = Diagnostic::warning("w", "d").to_proto();
         assert_eq!(w.severity, pb::diagnostic::Severity::Warning as i32);
         assert!(w.attribute.is_none());
+    }
+
+    #[test]
+    fn huge_messages_are_cut_on_a_character_boundary() {
+        let detail = format!("email = \"{}\" is wrong", "é".repeat(3_000_000));
+        let p = Diagnostic::error("s".repeat(1000), detail).to_proto();
+        assert!(p.detail.len() < MAX_DETAIL_BYTES + 64, "{}", p.detail.len());
+        assert!(p.detail.starts_with("email = \"éé"));
+        assert!(p.detail.ends_with("more bytes not shown)"));
+        assert!(p.summary.len() < MAX_SUMMARY_BYTES + 64);
+        let short = Diagnostic::error("Invalid role", "Use Admin").to_proto();
+        assert_eq!(short.detail, "Use Admin");
     }
 
     #[test]

@@ -8,6 +8,9 @@ pub mod plan;
 pub mod schema;
 pub mod value;
 
+#[cfg(test)]
+mod proptests;
+
 pub use diagnostics::{AttributePath, Diagnostic, Diagnostics};
 pub use model::{Field, Model};
 pub use schema::{AttrType, Attribute, Mode, Schema};

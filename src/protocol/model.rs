@@ -85,10 +85,11 @@ pub trait FieldType: Sized {
 
 fn wrong_type<T: FieldType>(value: &Value, path: &AttributePath) -> Diagnostic {
     Diagnostic::error(
-        "Unexpected value type",
+        format!("Invalid value for {}", path.last_attribute().unwrap_or("value")),
         format!(
-            "Expected {}, got {value:?}. This is a bug in the provider or a mismatch with Terraform; please report it.",
-            T::attr_type().display_name()
+            "Expected {}, got {}. This is a bug in the provider or a mismatch with Terraform; please report it.",
+            T::attr_type().display_name(),
+            value.kind()
         ),
     )
     .at(path.clone())
@@ -150,8 +151,14 @@ impl FieldType for u64 {
         };
         n.map(Field::Known).ok_or_else(|| {
             Diagnostic::error(
-                "Invalid number",
-                format!("Expected a whole number of zero or more, got {value:?}."),
+                format!(
+                    "Invalid value for {}",
+                    path.last_attribute().unwrap_or("value")
+                ),
+                format!(
+                    "Expected a whole number of zero or more, got {}.",
+                    value.kind()
+                ),
             )
             .at(path.clone())
         })
@@ -170,8 +177,11 @@ fn read_elements<T: FieldType>(
 ) -> Result<Field<Vec<T>>, Diagnostic> {
     let Value::List(items) = value else {
         return Err(Diagnostic::error(
-            "Unexpected value type",
-            format!("Expected a collection, got {value:?}."),
+            format!(
+                "Invalid value for {}",
+                path.last_attribute().unwrap_or("value")
+            ),
+            format!("Expected a collection, got {}.", value.kind()),
         )
         .at(path.clone()));
     };
@@ -302,7 +312,7 @@ impl<'a> ObjectReader<'a> {
             Value::Map(_) => Ok(Some(ObjectReader { value, path })),
             other => Err(Diagnostic::error(
                 "Unexpected value from Terraform",
-                format!("Expected an object, got {other:?}. This is a bug in the provider or a mismatch with Terraform; please report it."),
+                format!("Expected an object, got {}. This is a bug in the provider or a mismatch with Terraform; please report it.", other.kind()),
             )
             .at(path)),
         }
@@ -364,6 +374,7 @@ pub struct AttributeSpec {
     sensitive: bool,
     requires_replace: bool,
     nested: bool,
+    configured_only: bool,
 }
 
 impl AttributeSpec {
@@ -376,6 +387,7 @@ impl AttributeSpec {
             sensitive: false,
             requires_replace: false,
             nested: false,
+            configured_only: false,
         }
     }
 
@@ -414,6 +426,14 @@ impl AttributeSpec {
         self
     }
 
+    /// For a flattened model: what the user may set is taken as set, never
+    /// filled in by the provider (optional and computed become optional).
+    /// Terraform 1.0 requires this inside nested attributes.
+    pub fn configured_only(mut self) -> Self {
+        self.configured_only = true;
+        self
+    }
+
     /// Sent as nested attributes (see [`Attribute::nested`]).
     pub fn nested(mut self) -> Self {
         self.nested = true;
@@ -442,6 +462,9 @@ impl AttributeSpec {
         if let Some(mode) = self.mode {
             attribute.mode = mode;
         }
+        if self.configured_only && attribute.mode == Mode::OptionalComputed {
+            attribute.mode = Mode::Optional;
+        }
         attribute.sensitive |= self.sensitive;
         attribute.requires_replace |= self.requires_replace;
         attribute
@@ -465,6 +488,18 @@ fn doc_text(lines: &[&str]) -> String {
         blank = false;
     }
     out
+}
+
+/// `model`'s value with some attributes replaced: configurations for tests.
+#[cfg(test)]
+pub(crate) fn value_with<M: Model>(model: &M, pairs: &[(&str, Value)]) -> Value {
+    let mut value = model.to_value();
+    if let Value::Map(map) = &mut value {
+        for (name, replacement) in pairs {
+            map.insert((*name).to_owned(), replacement.clone());
+        }
+    }
+    value
 }
 
 /// A field of a model: one attribute ([`Field`]), or a flattened model.

@@ -67,6 +67,30 @@ impl Value {
         matches!(self, Value::Null)
     }
 
+    /// What kind of value this is, for messages: never the value itself,
+    /// which may be huge or secret.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Unknown => "an unknown value",
+            Value::Bool(_) => "a bool",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::List(_) => "a list, set or tuple",
+            Value::Map(_) => "an object or map",
+        }
+    }
+
+    /// True when this value or anything inside it is unknown.
+    pub fn contains_unknown(&self) -> bool {
+        match self {
+            Value::Unknown => true,
+            Value::List(items) => items.iter().any(Value::contains_unknown),
+            Value::Map(m) => m.values().any(Value::contains_unknown),
+            _ => false,
+        }
+    }
+
     pub fn string(s: impl Into<String>) -> Value {
         Value::String(s.into())
     }

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::domo::{ClientConfig, DomoClient};
-use crate::protocol::model::ObjectReader;
+use crate::protocol::model::{FieldType, ObjectReader};
 use crate::protocol::{
     AttrType, Attribute, AttributePath, Diagnostic, Diagnostics, Field, Mode, Schema, Value,
 };
@@ -48,14 +48,14 @@ const SETTINGS: &[Setting] = &[
         env: "DOMO_SCOPE",
         ty: AttrType::String,
         sensitive: false,
-        description: "Space-separated OAuth scopes to request. Defaults to `user`, which covers users.",
+        description: "Space-separated OAuth scopes to request. Defaults to `user`, which covers users and groups.",
     },
     Setting {
         name: "max_retries",
         env: "DOMO_MAX_RETRIES",
         ty: AttrType::Number,
         sensitive: false,
-        description: "How many times a request that is safe to repeat is retried after a rate limit (429), a 502/503/504 or a connection error. Defaults to 5.",
+        description: "How many times a request that is safe to repeat is retried after a 5xx answer, a timeout or a broken connection. Defaults to 5. A rate limit (429) and a connection Domo refuses after answering earlier are retried until the operation's 5-minute deadline instead, however many times that takes: Domo did not process those requests.",
     },
     Setting {
         name: "request_timeout",
@@ -69,7 +69,7 @@ const SETTINGS: &[Setting] = &[
         env: "DOMO_MAX_REQUESTS_PER_MINUTE",
         ty: AttrType::Number,
         sensitive: false,
-        description: "Client-side pacing: the most requests this provider sends per minute, shared by all operations of a run. `0` (the default) sends as fast as Domo allows and backs off on 429.",
+        description: "Client-side pacing: the most requests this provider sends per minute, shared by all operations of a run. `0` (the default) sends as fast as Domo allows. Either way the pace adapts: each 429 lowers it, and answers raise it again gradually, up to this setting.",
     },
     Setting {
         name: "max_concurrent_requests",
@@ -98,7 +98,7 @@ pub fn schema() -> Schema {
         .collect();
     Schema {
         version: 0,
-        description: "Manages Domo user accounts through Domo's public Users API.".into(),
+        description: "Manages Domo user accounts, groups and group memberships through Domo's public Users and Groups APIs.".into(),
         attributes,
     }
 }
@@ -117,55 +117,64 @@ struct Resolver<'a> {
     env: &'a dyn Fn(&str) -> Option<String>,
 }
 
-impl Resolver<'_> {
-    /// `Ok(None)` when neither configuration nor environment sets it, and
-    /// `Err(None)` when the configured value is unknown.
-    fn string(&self, name: &str) -> Result<Option<String>, Option<Diagnostic>> {
-        let configured = match &self.config {
-            Some(r) => r.field::<String>(name).map_err(Some)?,
-            None => Field::Null,
-        };
-        match configured {
-            Field::Unknown => Err(None),
-            Field::Known(v) => Ok(Some(v)),
-            Field::Null => {
-                let env = setting(name).map(|s| s.env).unwrap_or_default();
-                Ok((self.env)(env).filter(|v| !v.trim().is_empty()))
-            }
-        }
-    }
+/// Where a setting's value came from.
+enum Source<T> {
+    Configured(T),
+    /// The environment variable's text, not yet parsed.
+    Environment(String),
+    Unset,
+}
 
-    fn number(&self, name: &str) -> Result<Option<u64>, Option<Diagnostic>> {
+impl Resolver<'_> {
+    /// The configured value, else the environment variable's; `Err(None)`
+    /// when the configured value is unknown.
+    fn source<T: FieldType>(&self, name: &str) -> Result<Source<T>, Option<Diagnostic>> {
         let configured = match &self.config {
-            Some(r) => r.field::<u64>(name).map_err(|_| {
-                Some(
-                    Diagnostic::error(
-                        format!("Invalid {name}"),
-                        "Expected a whole number of zero or more.",
-                    )
-                    .at(AttributePath::root(name)),
-                )
-            })?,
+            Some(r) => r.field::<T>(name).map_err(Some)?,
             None => Field::Null,
         };
-        match configured {
-            Field::Unknown => Err(None),
-            Field::Known(v) => Ok(Some(v)),
+        Ok(match configured {
+            Field::Unknown => return Err(None),
+            Field::Known(v) => Source::Configured(v),
             Field::Null => {
                 let env = setting(name).map(|s| s.env).unwrap_or_default();
                 match (self.env)(env).filter(|v| !v.trim().is_empty()) {
-                    None => Ok(None),
-                    Some(raw) => raw.trim().parse().map(Some).map_err(|_| {
-                        Some(
-                            Diagnostic::error(
-                                format!("Invalid {env}"),
-                                format!("{env}={raw:?} is not a whole number of zero or more."),
-                            )
-                            .at(AttributePath::root(name)),
-                        )
-                    }),
+                    Some(text) => Source::Environment(text),
+                    None => Source::Unset,
                 }
             }
+        })
+    }
+
+    fn string(&self, name: &str) -> Result<Option<String>, Option<Diagnostic>> {
+        Ok(match self.source::<String>(name)? {
+            Source::Configured(v) | Source::Environment(v) => Some(v),
+            Source::Unset => None,
+        })
+    }
+
+    fn number(&self, name: &str) -> Result<Option<u64>, Option<Diagnostic>> {
+        let invalid = |summary: String, detail: String| {
+            Some(Diagnostic::error(summary, detail).at(AttributePath::root(name)))
+        };
+        let source = self.source::<u64>(name).map_err(|e| {
+            e.and_then(|_| {
+                invalid(
+                    format!("Invalid {name}"),
+                    "Expected a whole number of zero or more.".to_owned(),
+                )
+            })
+        })?;
+        match source {
+            Source::Configured(n) => Ok(Some(n)),
+            Source::Environment(raw) => raw.trim().parse().map(Some).map_err(|_| {
+                let env = setting(name).map(|s| s.env).unwrap_or_default();
+                invalid(
+                    format!("Invalid {env}"),
+                    format!("{env}={raw:?} is not a whole number of zero or more."),
+                )
+            }),
+            Source::Unset => Ok(None),
         }
     }
 }
@@ -342,7 +351,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if !(secs > 0.0 && secs.is_finite()) {
         return Err(format!("{text:?} must be longer than zero."));
     }
-    Ok(Duration::from_secs_f64(secs))
+    // More seconds than a Duration holds (about 585 billion years) would
+    // panic in from_secs_f64.
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("{text:?} is too long. Use a duration such as 30s, 1500ms or 2m."))
 }
 
 #[cfg(test)]
@@ -479,6 +491,10 @@ mod tests {
         assert!(parse_duration("0s").is_err());
         assert!(parse_duration("3 weeks").is_err());
         assert!(parse_duration("").is_err());
+        // Found by fuzzing: more seconds than a Duration holds panicked.
+        let huge = parse_duration("18446744073709551615").unwrap_err();
+        assert!(huge.contains("too long"), "{huge}");
+        assert!(parse_duration("99999999999999999999h").is_err());
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! which operation on which kind of object failed.
 
 use crate::domo::DomoError;
-use crate::protocol::Diagnostic;
+use crate::framework::Outcome;
+use crate::protocol::{Diagnostic, Diagnostics};
 
 /// What was being done.
 #[derive(Clone, Copy, Debug)]
@@ -35,8 +36,13 @@ impl ObjectKind {
     }
 }
 
-/// "Could not create Domo user", with the client's explanation as detail.
+/// "Could not create Domo user", with the client's explanation as detail;
+/// a name that matches several objects gets its own wording, which says how
+/// to refer to one of them by id.
 pub fn api_error(action: Action, kind: ObjectKind, err: &DomoError) -> Diagnostic {
+    if let DomoError::AmbiguousName { kind, name, ids } = err {
+        return ambiguous_name(action, kind, name, ids);
+    }
     let verb = match action {
         Action::Create => "create",
         Action::Read => "read",
@@ -54,6 +60,61 @@ pub fn api_error(action: Action, kind: ObjectKind, err: &DomoError) -> Diagnosti
         format!("Could not {verb} {}{plural}", kind.name()),
         capitalise(&err.to_string()),
     )
+}
+
+/// Several objects answer to one name: list them, and show the id form of
+/// what the user was doing.
+fn ambiguous_name(action: Action, kind: &str, name: &str, ids: &[u64]) -> Diagnostic {
+    let listed = ids
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let example = ids.first().copied().unwrap_or_default();
+    let how = match action {
+        Action::Import => {
+            format!("Import it by id instead, for example:\n\n  terraform import ADDRESS {example}")
+        }
+        _ => format!("Select it by id instead, for example: id = \"{example}\""),
+    };
+    Diagnostic::error(
+        format!("Several Domo {kind}s are named \"{name}\""),
+        format!(
+            "The name \"{name}\" matches {} Domo {kind}s (ids {listed}), so it cannot pick one. {how}\n\nThe domo_groups data source lists every {kind} with its id.",
+            ids.len()
+        ),
+    )
+}
+
+/// A delete's outcome: the object is gone, or why it is not.
+pub fn deleted<M>(
+    kind: ObjectKind,
+    result: Result<(), DomoError>,
+) -> Result<Outcome<M>, Diagnostics> {
+    result
+        .map(|()| Outcome::gone())
+        .map_err(|e| api_error(Action::Delete, kind, &e).into())
+}
+
+/// An import's outcome from the lookup of the id given: the object found,
+/// as `model` makes it, or "no such object" naming `what` was looked for
+/// and ending with `hint` (how to find the right id).
+pub fn imported<T, M>(
+    kind: ObjectKind,
+    found: Result<Option<T>, DomoError>,
+    what: &str,
+    hint: &str,
+    model: impl FnOnce(T) -> M,
+) -> Result<Outcome<M>, Diagnostics> {
+    match found {
+        Ok(Some(object)) => Ok(Outcome::new(model(object))),
+        Ok(None) => Err(Diagnostic::error(
+            format!("Cannot import: no such {}", kind.name()),
+            format!("No {} with {what} exists{hint}", kind.name()),
+        )
+        .into()),
+        Err(e) => Err(api_error(Action::Import, kind, &e).into()),
+    }
 }
 
 fn capitalise(s: &str) -> String {
@@ -87,5 +148,24 @@ mod tests {
         assert!(d.detail.ends_with('.'));
         let d = api_error(Action::List, ObjectKind::User, &err);
         assert_eq!(d.summary, "Could not list Domo users");
+    }
+
+    #[test]
+    fn an_ambiguous_name_says_to_use_the_id() {
+        let err = DomoError::AmbiguousName {
+            kind: "group",
+            name: "Sales".into(),
+            ids: vec![7, 9],
+        };
+        let d = api_error(Action::Import, ObjectKind::Group, &err);
+        assert_eq!(d.summary, "Several Domo groups are named \"Sales\"");
+        assert!(d.detail.contains("ids 7, 9"), "{}", d.detail);
+        assert!(
+            d.detail.contains("terraform import ADDRESS 7"),
+            "{}",
+            d.detail
+        );
+        let d = api_error(Action::Read, ObjectKind::Group, &err);
+        assert!(d.detail.contains("id = \"7\""), "{}", d.detail);
     }
 }

@@ -11,9 +11,15 @@ pub mod rules;
 
 pub use config::{configure, schema, validate, Configured};
 
-use crate::data_sources::{user::UserDataSource, users::UsersDataSource};
+use crate::data_sources::{
+    group::GroupDataSource, groups::GroupsDataSource, user::UserDataSource, users::UsersDataSource,
+};
 use crate::framework::{register, register_data_source, AnyDataSource, AnyResource};
-use crate::resources::{user::UserResource, user_roster::UserRosterResource};
+use crate::resources::group::GroupResource;
+use crate::resources::group_members::GroupMembersResource;
+use crate::resources::group_membership::GroupMembershipResource;
+use crate::resources::user::UserResource;
+use crate::resources::user_roster::UserRosterResource;
 
 /// Every resource and data source this provider serves; the gRPC server
 /// and the docs generator both read it. A new resource is one line here.
@@ -25,10 +31,18 @@ pub struct Registry {
 impl Default for Registry {
     fn default() -> Self {
         Registry {
-            resources: vec![register(UserResource), register(UserRosterResource)],
+            resources: vec![
+                register(UserResource),
+                register(GroupResource),
+                register(GroupMembersResource),
+                register(GroupMembershipResource),
+                register(UserRosterResource),
+            ],
             data_sources: vec![
                 register_data_source(UserDataSource),
                 register_data_source(UsersDataSource),
+                register_data_source(GroupDataSource),
+                register_data_source(GroupsDataSource),
             ],
         }
     }

@@ -3,10 +3,10 @@
 //! returning the diagnostic that points at the attribute. Values not known
 //! yet pass: they are checked again once known.
 
-use crate::protocol::{AttributePath, Diagnostic, Field};
+use std::collections::BTreeSet;
 
-/// Domo's roles, spelled exactly as its API requires.
-pub const ROLES: [&str; 3] = ["Admin", "Privileged", "Participant"];
+use crate::domo::roles::{default_role_names, role_id_of, DEFAULT_ROLES};
+use crate::protocol::{AttributePath, Diagnostic, Field};
 
 /// A deliberately loose check: one `@`, something before it, a dotted
 /// domain after it, no spaces. Domo has the final word.
@@ -36,27 +36,82 @@ pub fn check_email(value: &Field<String>, path: AttributePath) -> Option<Diagnos
     })
 }
 
-/// A role Domo would refuse, pointing at `path`.
+/// A role name that is not one of Domo's five default roles, pointing at
+/// `path`. Custom roles are set by id (`role_id`), never by name.
 pub fn check_role(value: &Field<String>, path: AttributePath) -> Option<Diagnostic> {
     let role = value.known()?;
-    if ROLES.contains(&role.as_str()) {
+    if role_id_of(role).is_some() {
         return None;
     }
-    let hint = ROLES
+    let hint = DEFAULT_ROLES
         .iter()
-        .find(|r| r.eq_ignore_ascii_case(role))
-        .map(|r| format!(" Did you mean \"{r}\"? Roles are case-sensitive."))
-        .unwrap_or_default();
+        .find(|r| r.name.eq_ignore_ascii_case(role))
+        .map(|r| format!("Did you mean \"{}\"? Roles are case-sensitive.", r.name))
+        .unwrap_or_else(|| {
+            "For a custom role of your instance, set role_id to its numeric id instead.".to_owned()
+        });
+    // The names on a line of their own, so that Terraform's line wrapping
+    // never splits the list.
     Some(
         Diagnostic::error(
             "Invalid Domo role",
             format!(
-                "\"{role}\" is not a Domo role. Use one of: {}.{hint}",
-                ROLES.join(", ")
+                "{} = \"{role}\" is not one of Domo's default roles. Use one of:\n{}\n{hint}",
+                path_name(&path),
+                default_role_names()
             ),
         )
         .at(path),
     )
+}
+
+/// A role id that cannot be one (Domo's role ids start at 1), pointing at
+/// `path`.
+pub fn check_role_id(value: &Field<u64>, path: AttributePath) -> Option<Diagnostic> {
+    let id = *value.known()?;
+    (id == 0).then(|| {
+        Diagnostic::error(
+            "Invalid Domo role id",
+            format!(
+                "{} = 0 is not a Domo role id: ids start at 1 (the default roles are 1 to 5; a custom role's id is shown in Domo's admin pages).",
+                path_name(&path)
+            ),
+        )
+        .at(path)
+    })
+}
+
+/// The role rules of anything that sets a user's role through a `role`
+/// and a `role_id` attribute under `at` (the attributes' parent: the root,
+/// or say `users["k"]`): exactly one of them is configured, `role` is one
+/// of the five default names, `role_id` a possible id. Unknown values count
+/// as configured (they will be set) and are checked once known.
+pub fn check_role_choice(
+    role: &Field<String>,
+    role_id: &Field<u64>,
+    at: &AttributePath,
+) -> Vec<Diagnostic> {
+    let role_path = at.clone().attribute("role");
+    let id_path = at.clone().attribute("role_id");
+    match (role.is_null(), role_id.is_null()) {
+        (true, true) => vec![Diagnostic::error(
+            "No Domo role set",
+            format!(
+                "Set role to one of Domo's default roles ({}), or role_id to the id of a custom role.",
+                default_role_names()
+            ),
+        )
+        .at(role_path)],
+        (false, false) => vec![Diagnostic::error(
+            "Conflicting role settings",
+            "Set either role (a default role's name) or role_id (a role's id, for custom roles), not both: remove one of them.",
+        )
+        .at(id_path)],
+        _ => [check_role(role, role_path), check_role_id(role_id, id_path)]
+            .into_iter()
+            .flatten()
+            .collect(),
+    }
 }
 
 /// A name that is empty or only blanks, pointing at `path`.
@@ -95,6 +150,71 @@ pub fn check_id(value: &Field<String>, what: &str, path: AttributePath) -> Optio
     })
 }
 
+/// Elements of a set of ids that are not Domo ids, in one diagnostic
+/// pointing at `path`; `what` names the objects, e.g. "Domo user".
+pub fn check_id_set(
+    value: &Field<BTreeSet<String>>,
+    what: &str,
+    path: AttributePath,
+) -> Option<Diagnostic> {
+    let bad: Vec<String> = value
+        .known()?
+        .iter()
+        .filter(|id| parse_id(id).is_none())
+        .map(|id| format!("\"{id}\""))
+        .collect();
+    (!bad.is_empty()).then(|| {
+        Diagnostic::error(
+            format!("Invalid {what} id"),
+            format!(
+                "{} holds {} that {} not {what} ids (whole numbers such as 1234567): {}. Use the users' numeric ids, for example domo_user.NAME.id.",
+                path_name(&path),
+                if bad.len() == 1 { "a value" } else { "values" },
+                if bad.len() == 1 { "is" } else { "are" },
+                bad.join(", ")
+            ),
+        )
+        .at(path)
+    })
+}
+
+/// Parses a set of ids already checked with [`check_id_set`].
+pub fn parse_id_set(ids: &BTreeSet<String>) -> Option<BTreeSet<u64>> {
+    ids.iter().map(|id| parse_id(id)).collect()
+}
+
+/// A data source's two selectors, of which exactly one must be set (an
+/// unknown one counts as set): "No user selected" at the first when neither
+/// is, "Conflicting user selectors" at the second when both are. `noun`
+/// names the object read, e.g. "user".
+pub fn check_one_selector(
+    noun: &str,
+    (first, first_value): (&'static str, &Field<String>),
+    (second, second_value): (&'static str, &Field<String>),
+) -> Option<Diagnostic> {
+    match (first_value, second_value) {
+        (Field::Null, Field::Null) => Some(
+            Diagnostic::error(
+                format!("No {noun} selected"),
+                format!(
+                    "Set exactly one of `{first}` or `{second}` to choose the Domo {noun} to read."
+                ),
+            )
+            .at(AttributePath::root(first)),
+        ),
+        (Field::Known(_), Field::Known(_)) => Some(
+            Diagnostic::error(
+                format!("Conflicting {noun} selectors"),
+                format!(
+                    "Set exactly one of `{first}` or `{second}`, not both: remove one of them."
+                ),
+            )
+            .at(AttributePath::root(second)),
+        ),
+        _ => None,
+    }
+}
+
 /// The last attribute name of a path, for messages ("email").
 fn path_name(path: &AttributePath) -> String {
     path.last_attribute().unwrap_or("value").to_owned()
@@ -129,17 +249,67 @@ mod tests {
     }
 
     #[test]
+    fn exactly_one_of_role_and_role_id_under_any_prefix() {
+        let entry = AttributePath::root("users").key("k");
+        let none = check_role_choice(&Field::Null, &Field::Null, &entry);
+        assert_eq!(none.len(), 1);
+        assert_eq!(
+            none[0].attribute,
+            Some(entry.clone().attribute("role")),
+            "points inside the entry"
+        );
+        let both = check_role_choice(&known("Admin"), &Field::Known(101), &entry);
+        assert_eq!(both[0].summary, "Conflicting role settings");
+        assert_eq!(both[0].attribute, Some(entry.clone().attribute("role_id")));
+        // Unknown counts as set: both set is an error even before apply.
+        let root = AttributePath::default();
+        assert_eq!(
+            check_role_choice(&Field::Unknown, &Field::Known(3), &root).len(),
+            1
+        );
+        assert!(check_role_choice(&known("Editor"), &Field::Null, &root).is_empty());
+        assert!(check_role_choice(&Field::Null, &Field::Known(101), &root).is_empty());
+        assert!(check_role_choice(&Field::Unknown, &Field::Null, &root).is_empty());
+        let bad_name = check_role_choice(&known("Owner"), &Field::Null, &root);
+        assert_eq!(bad_name[0].attribute, Some(AttributePath::root("role")));
+        let zero = check_role_choice(&Field::Null, &Field::Known(0), &root);
+        assert_eq!(zero[0].attribute, Some(AttributePath::root("role_id")));
+        assert!(
+            zero[0].detail.starts_with("role_id = 0"),
+            "{}",
+            zero[0].detail
+        );
+    }
+
+    #[test]
     fn checks_point_at_the_attribute_and_let_unknowns_through() {
         let d = check_email(&known("nope"), AttributePath::root("email")).unwrap();
         assert_eq!(d.attribute, Some(AttributePath::root("email")));
         assert!(d.detail.starts_with("email = \"nope\""), "{}", d.detail);
         assert!(check_email(&Field::Unknown, AttributePath::root("email")).is_none());
         let d = check_role(&known("admin"), AttributePath::root("role")).unwrap();
-        assert!(d.detail.contains("Admin, Privileged, Participant"));
+        assert!(d
+            .detail
+            .contains("Admin, Privileged, Editor, Participant, Social"));
         assert!(d.detail.contains("Did you mean \"Admin\""));
-        assert!(check_role(&known("Admin"), AttributePath::root("role")).is_none());
+        for role in ["Admin", "Privileged", "Editor", "Participant", "Social"] {
+            assert!(check_role(&known(role), AttributePath::root("role")).is_none());
+        }
+        let d = check_role(&known("Auditor"), AttributePath::root("role")).unwrap();
+        assert!(d.detail.contains("role_id"), "{}", d.detail);
         let d = check_not_blank(&known("  "), AttributePath::root("name")).unwrap();
         assert_eq!(d.summary, "Empty name");
+        let set = |ids: &[&str]| Field::Known(ids.iter().map(|s| s.to_string()).collect());
+        let d = check_id_set(
+            &set(&["12", "ada", "x"]),
+            "Domo user",
+            AttributePath::root("user_ids"),
+        )
+        .unwrap();
+        assert_eq!(d.attribute, Some(AttributePath::root("user_ids")));
+        assert!(d.detail.contains("\"ada\", \"x\""), "{}", d.detail);
+        assert!(check_id_set(&set(&["1", " 2"]), "Domo user", AttributePath::root("u")).is_none());
+        assert!(check_id_set(&Field::Unknown, "Domo user", AttributePath::root("u")).is_none());
         let d = check_id(&known("x1"), "Domo user", AttributePath::root("id")).unwrap();
         assert_eq!(d.summary, "Invalid Domo user id");
         assert!(check_id(&known(" 42 "), "Domo user", AttributePath::root("id")).is_none());

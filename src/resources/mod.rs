@@ -3,5 +3,8 @@
 //! [`Resource`](crate::framework::Resource); registering it in
 //! [`Registry`](crate::provider::Registry) makes Terraform see it.
 
+pub mod group;
+pub mod group_members;
+pub mod group_membership;
 pub mod user;
 pub mod user_roster;

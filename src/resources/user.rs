@@ -12,15 +12,13 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::domo::{same_email, DomoClient, DomoError, User};
+use crate::domo::{same_email, DomoClient, DomoError, User, UserFields};
 use crate::framework::{Outcome, Resource};
 use crate::model;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
-use crate::provider::errors::{api_error, Action, ObjectKind};
+use crate::provider::errors::{api_error, deleted, imported, Action, ObjectKind};
 use crate::provider::models::UserProfile;
-use crate::provider::rules::{
-    check_email, check_not_blank, check_role, looks_like_email, parse_id,
-};
+use crate::provider::rules::{check_email, looks_like_email, parse_id};
 
 /// For this long after we create a user, a 404 is taken for Domo's
 /// replication lag rather than a deletion...
@@ -72,6 +70,7 @@ impl UserModel {
     /// from its answer. Configured attributes stay as planned: that is what
     /// we sent, and Terraform requires it back exactly.
     fn applied(mut self, user: &User) -> Self {
+        self.profile = self.profile.applied(user);
         self.id = Field::Known(user.id.to_string());
         self.created_at = Field::from_option(user.created_at.clone());
         self.updated_at = Field::from_option(user.updated_at.clone());
@@ -161,23 +160,67 @@ async fn get_user_tolerating_lag(
     }
 }
 
-fn duplicate_email(email: &str, existing: Option<u64>, err: &DomoError) -> Diagnostic {
-    let import = match existing {
-        Some(id) => format!(
-            "To manage the existing user with Terraform instead, import it into this resource's address:\n\n  terraform import ADDRESS {id}\n\nor, by email:\n\n  terraform import ADDRESS email:{email}"
-        ),
+/// A user with exactly the configured attributes, created this recently,
+/// is most likely one an interrupted earlier apply made.
+const INTERRUPTED_APPLY_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
+/// The error for a create Domo refused because `existing` (when it could
+/// be found) has the email. Terraform's output shows the resource's
+/// address above the detail ("with domo_user.x"), which the provider
+/// itself is never told: the import command says where it goes.
+fn duplicate_email(
+    fields: &UserFields,
+    existing: Option<&User>,
+    err: &DomoError,
+    now: SystemTime,
+) -> Diagnostic {
+    let email = &fields.email;
+    let detail = match existing {
+        Some(user) => {
+            let id = user.id;
+            let differences = user.differences(fields);
+            let age = user
+                .created()
+                .and_then(|created| now.duration_since(created).ok());
+            let created = match (&user.created_at, age) {
+                (Some(at), Some(age)) => format!(", created {} ago ({at}),", approximate(age)),
+                _ => String::new(),
+            };
+            let why = if !differences.is_empty() {
+                format!(
+                    "That user{created} differs from this configuration in: {}.",
+                    differences.join(", ")
+                )
+            } else if age.is_some_and(|age| age < INTERRUPTED_APPLY_WINDOW) {
+                format!(
+                    "That user{created} has exactly the attributes configured here: it is most likely the one an interrupted earlier apply of this configuration created (Domo made it, but Terraform never received the answer, for example because the provider or the CI job was stopped mid-apply)."
+                )
+            } else {
+                format!("That user{created} has exactly the attributes configured here.")
+            };
+            format!(
+                "Domo refused to create a user with email {email}: Domo user {id} already has it, and emails are unique within a Domo instance. {why}\n\nTo manage that user with this resource, import it, writing this resource's address (shown above after \"with\") in place of ADDRESS:\n\n  terraform import 'ADDRESS' {id}\n\nthen apply again. If that user belongs to another configuration, use a different email here instead. Domo said: {err}"
+            )
+        }
         None => format!(
-            "If that user exists, import it into this resource's address instead of creating it:\n\n  terraform import ADDRESS email:{email}"
+            "Domo refused to create a user with email {email}: another user already has it, and emails are unique within a Domo instance. Domo said: {err}\n\nIf that user exists, import it, writing this resource's address (shown above after \"with\") in place of ADDRESS:\n\n  terraform import 'ADDRESS' email:{email}\n\nOtherwise, use a different email for this resource."
         ),
     };
-    let who = existing.map(|id| format!(" (id {id})")).unwrap_or_default();
-    Diagnostic::error(
-        "A Domo user with this email already exists",
-        format!(
-            "Domo refused to create a user with email {email}: another user{who} already has it, and emails are unique within a Domo instance. Domo said: {err}\n\n{import}\n\nOtherwise, use a different email for this resource."
-        ),
-    )
-    .at(AttributePath::root("email"))
+    Diagnostic::error("A Domo user with this email already exists", detail)
+        .at(AttributePath::root("email"))
+}
+
+/// "40 seconds", "12 minutes", "3 hours", "2 days".
+fn approximate(age: Duration) -> String {
+    let seconds = age.as_secs();
+    let (amount, unit) = match seconds {
+        0..=119 => (seconds, "second"),
+        120..=7199 => (seconds / 60, "minute"),
+        7200..=172_799 => (seconds / 3600, "hour"),
+        _ => (seconds / 86_400, "day"),
+    };
+    let plural = if amount == 1 { "" } else { "s" };
+    format!("{amount} {unit}{plural}")
 }
 
 enum ImportId {
@@ -209,25 +252,25 @@ impl Resource for UserResource {
     const DESCRIPTION: &'static str = "A user account in a Domo instance. Deleting it deletes the user in Domo, which cannot be undone.";
 
     fn validate(&self, config: &UserModel) -> Diagnostics {
-        let profile = &config.profile;
-        let checks = [
-            check_role(&profile.role, AttributePath::root("role")),
-            check_email(&config.email, AttributePath::root("email")),
-            check_email(
-                &profile.alternate_email,
-                AttributePath::root("alternate_email"),
-            ),
-            check_not_blank(&profile.name, AttributePath::root("name")),
-        ];
-        Diagnostics(checks.into_iter().flatten().collect())
+        let mut diagnostics = Diagnostics::default();
+        if let Some(d) = check_email(&config.email, AttributePath::root("email")) {
+            diagnostics.push(d);
+        }
+        diagnostics
+            .0
+            .extend(config.profile.problems(&AttributePath::default()).0);
+        diagnostics
     }
 
     fn modify_plan(
         &self,
         prior: Option<&UserModel>,
         planned: &mut UserModel,
-        _config: &UserModel,
+        config: &UserModel,
     ) -> Diagnostics {
+        planned
+            .profile
+            .plan_role(prior.map(|prior| &prior.profile), &config.profile);
         if !matches!(planned.send_invite, Field::Known(_)) {
             planned.send_invite = Field::Known(false);
         }
@@ -257,7 +300,7 @@ impl Resource for UserResource {
                     .await
                     .ok()
                     .flatten();
-                Err(duplicate_email(&fields.email, existing.map(|u| u.id), &e).into())
+                Err(duplicate_email(&fields, existing.as_ref(), &e, SystemTime::now()).into())
             }
             Err(e) => Err(api_error(Action::Create, ObjectKind::User, &e).into()),
         }
@@ -330,11 +373,7 @@ impl Resource for UserResource {
         prior: UserModel,
     ) -> Result<Outcome<UserModel>, Diagnostics> {
         let id = prior.id()?;
-        client
-            .delete_user(id)
-            .await
-            .map(|()| Outcome::gone())
-            .map_err(|e| api_error(Action::Delete, ObjectKind::User, &e).into())
+        deleted(ObjectKind::User, client.delete_user(id).await)
     }
 
     async fn import(
@@ -349,21 +388,20 @@ impl Resource for UserResource {
                 format!("email {email}"),
             ),
         };
-        match found {
-            Ok(Some(user)) => Ok(Outcome::new(UserModel::default().refreshed(&user))),
-            Ok(None) => Err(Diagnostic::error(
-                "Cannot import: no such Domo user",
-                format!("No Domo user with {what} exists (or it has been deleted). Check the id with the Domo admin UI or the domo_users data source."),
-            )
-            .into()),
-            Err(e) => Err(api_error(Action::Import, ObjectKind::User, &e).into()),
-        }
+        imported(
+            ObjectKind::User,
+            found,
+            &what,
+            " (or it has been deleted). Check the id with the Domo admin UI or the domo_users data source.",
+            |user| UserModel::default().refreshed(&user),
+        )
     }
 
     fn upgrade(&self, _version: i64, mut state: UserModel) -> Result<UserModel, Diagnostics> {
         if state.send_invite.is_null() {
             state.send_invite = Field::Known(false);
         }
+        state.profile = state.profile.upgraded();
         Ok(state)
     }
 }
@@ -372,7 +410,8 @@ impl Resource for UserResource {
 mod tests {
     use super::*;
     use crate::framework::{register, AnyResource};
-    use crate::protocol::{Model, Value};
+    use crate::protocol::model::value_with;
+    use crate::protocol::{Model, Number, Value};
     use crate::provider::models::tests::sample_user;
 
     fn resource() -> Box<dyn AnyResource> {
@@ -380,7 +419,7 @@ mod tests {
     }
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut m = UserModel {
+        let ada = UserModel {
             email: Field::Known("Ada@Example.com".into()),
             profile: UserProfile {
                 name: Field::Known("Ada Lovelace".into()),
@@ -388,14 +427,8 @@ mod tests {
                 ..UserProfile::default()
             },
             ..UserModel::default()
-        }
-        .to_value();
-        if let Value::Map(map) = &mut m {
-            for (k, v) in pairs {
-                map.insert(k.to_string(), v.clone());
-            }
-        }
-        m
+        };
+        value_with(&ada, pairs)
     }
 
     fn user() -> User {
@@ -418,8 +451,20 @@ mod tests {
         let d = r.validate(&config(&[("role", Value::string("admin"))]));
         assert_eq!(d.0.len(), 1);
         assert_eq!(d.0[0].attribute, Some(AttributePath::root("role")));
-        assert!(d.0[0].detail.contains("Admin, Privileged, Participant"));
+        assert!(d.0[0]
+            .detail
+            .contains("Admin, Privileged, Editor, Participant, Social"));
         assert!(d.0[0].detail.contains("Did you mean \"Admin\""));
+        let d = r.validate(&config(&[("role_id", Value::Number(Number::UInt(101)))]));
+        assert_eq!(d.paths(), vec![AttributePath::root("role_id")]);
+        assert!(r
+            .validate(&config(&[
+                ("role", Value::Null),
+                ("role_id", Value::Number(Number::UInt(101)))
+            ]))
+            .is_empty());
+        let d = r.validate(&config(&[("role", Value::Null)]));
+        assert_eq!(d.paths(), vec![AttributePath::root("role")]);
         let d = r.validate(&config(&[
             ("email", Value::string("not-an-email")),
             ("alternate_email", Value::string("a@b")),
@@ -456,6 +501,7 @@ mod tests {
         );
         assert_eq!(m.send_invite, Field::Known(false));
         assert_eq!(m.email.as_deref(), Some("Ada@Example.com"));
+        assert_eq!(m.profile.role_id, Field::Known(1), "Admin's id is known");
     }
 
     #[test]
@@ -464,16 +510,15 @@ mod tests {
         let mut proposed = state.clone();
         proposed.send_invite = Field::Known(true);
         proposed.email = Field::Known("ADA@example.com".into());
-        let planned = resource()
-            .plan(state.to_value(), proposed.to_value(), proposed.to_value())
-            .unwrap();
-        assert_eq!(model(&planned.state).updated_at, state.updated_at);
+        let plan = |proposed: &UserModel| {
+            let proposed = proposed.to_value();
+            let planned = resource().plan(state.to_value(), proposed.clone(), proposed);
+            model(&planned.unwrap().state)
+        };
+        assert_eq!(plan(&proposed).updated_at, state.updated_at);
 
         proposed.profile.title = Field::Known("Countess".into());
-        let planned = resource()
-            .plan(state.to_value(), proposed.to_value(), proposed.to_value())
-            .unwrap();
-        let m = model(&planned.state);
+        let m = plan(&proposed);
         assert!(m.updated_at.is_unknown());
         assert_eq!(m.created_at, state.created_at);
         assert_eq!(m.id, state.id);
@@ -513,6 +558,66 @@ mod tests {
     }
 
     #[test]
+    fn a_duplicate_email_names_the_user_and_the_import_command() {
+        let conflict = DomoError::Api {
+            method: "POST".into(),
+            path: "/v1/users".into(),
+            status: 409,
+            message: "email exists".into(),
+            toe: None,
+        };
+        let ada = model(&config(&[]));
+        let mut fields = ada
+            .profile
+            .fields(&ada.email, &ada.timezone, &ada.locale)
+            .unwrap();
+        fields.employee_number = Some("7".into());
+        let created = crate::calendar::parse_utc_timestamp("2026-01-01T00:00:00Z").unwrap();
+        let soon = created + Duration::from_secs(90);
+        let d = duplicate_email(&fields, Some(&user()), &conflict, soon);
+        assert_eq!(d.attribute, Some(AttributePath::root("email")));
+        assert!(
+            d.detail.contains("\n  terraform import 'ADDRESS' 42\n"),
+            "{}",
+            d.detail
+        );
+        assert!(
+            d.detail
+                .contains("created 90 seconds ago (2026-01-01T00:00:00Z), has exactly"),
+            "{}",
+            d.detail
+        );
+        assert!(
+            d.detail.contains("interrupted earlier apply"),
+            "{}",
+            d.detail
+        );
+        // Long after: the same advice, no guess about its origin.
+        let later = created + INTERRUPTED_APPLY_WINDOW;
+        let d = duplicate_email(&fields, Some(&user()), &conflict, later);
+        assert!(!d.detail.contains("interrupted"), "{}", d.detail);
+        assert!(d.detail.contains("created 24 hours ago"), "{}", d.detail);
+        // Someone else's user: what differs is said, and no guess either.
+        fields.role = Some("Participant".into());
+        fields.role_id = Some(4);
+        let d = duplicate_email(&fields, Some(&user()), &conflict, soon);
+        assert!(
+            d.detail
+                .contains("differs from this configuration in: role."),
+            "{}",
+            d.detail
+        );
+        assert!(!d.detail.contains("interrupted"), "{}", d.detail);
+        let d = duplicate_email(&fields, None, &conflict, soon);
+        assert!(
+            d.detail
+                .contains("terraform import 'ADDRESS' email:Ada@Example.com"),
+            "{}",
+            d.detail
+        );
+    }
+
+    #[test]
     fn import_ids() {
         assert!(matches!(parse_import_id("123"), Ok(ImportId::Id(123))));
         assert!(
@@ -532,9 +637,11 @@ mod tests {
         let m = model(&up);
         assert_eq!(m.id.as_deref(), Some("42"));
         assert_eq!(m.send_invite, Field::Known(false));
+        assert_eq!(m.profile.role_id, Field::Known(1), "filled in from role");
         assert!(up.get("obsolete").is_none());
         assert_eq!(up.get("title"), Some(&Value::Null));
         assert!(resource().upgrade(1, &raw).is_err());
+        assert!(resource().upgrade(-1, &raw).is_err());
     }
 
     #[test]

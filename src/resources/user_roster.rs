@@ -29,6 +29,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::domo::roles::{role_id_of, role_name_of};
 use crate::domo::{same_email, ChangeDone, DomoClient, DomoError, User, UserChange};
 use crate::framework::{Outcome, Resource};
 use crate::model;
@@ -36,9 +37,7 @@ use crate::protocol::diagnostics::Severity;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
 use crate::provider::errors::{api_error, Action, ObjectKind};
 use crate::provider::models::UserProfile;
-use crate::provider::rules::{
-    check_email, check_not_blank, check_role, looks_like_email, parse_id,
-};
+use crate::provider::rules::{check_role, looks_like_email, parse_id};
 
 /// Diagnostics about entries shown one by one; the rest are summed up in
 /// one, so that a systematic problem in 20,000 entries stays readable.
@@ -59,7 +58,7 @@ model! {
     /// One person in a roster, as configured: what a `domo_user` sets,
     /// with the email address as the map key.
     pub struct RosterEntry {
-        profile: UserProfile [],
+        profile: UserProfile [configured_only],
         /// Time zone, such as `America/Denver`. Domo accepts it but never
         /// returns it, so changes made outside Terraform cannot be detected.
         timezone: Field<String> [optional],
@@ -82,6 +81,9 @@ model! {
         created_at: Field<String> [computed],
         /// When the user was last changed in Domo (ISO-8601, UTC).
         updated_at: Field<String> [computed],
+        /// The name of the user's role as Domo reports it (for an entry
+        /// that sets a custom role by `role_id`, the role's name in Domo).
+        role: Field<String> [computed],
     }
 }
 
@@ -131,27 +133,65 @@ fn email_key(email: &str) -> String {
 
 impl RosterEntry {
     /// The entry after reading `user` from Domo, given this one from state
-    /// (`domo_user`'s refresh rules).
-    fn refreshed(&self, user: &User) -> Self {
+    /// and the role name Domo reported last time (`last_role`, from the
+    /// account): `domo_user`'s refresh rules, with the role in the form
+    /// the entry sets it (by name or by id). Nothing in an entry is
+    /// computed, so the other form is not kept here.
+    fn refreshed(&self, last_role: &Field<String>, user: &User) -> Self {
+        let mut known = self.profile.clone();
+        if known.role.is_null() {
+            known.role = last_role.clone();
+        }
+        known = known.upgraded();
+        let by_id = !self.profile.role_id.is_null();
         RosterEntry {
-            profile: self.profile.refreshed(user),
+            profile: role_set_by(known.refreshed(user), by_id),
             timezone: self.timezone.clone(),
             locale: self.locale.clone(),
         }
     }
 
-    /// Everything Domo reports about `user`, for an import.
+    /// Everything Domo reports about `user`, for an import: the role by
+    /// name when it is a default role or its id is not known, else by id.
     fn of(user: &User) -> Self {
-        RosterEntry::default().refreshed(user)
+        let profile = UserProfile::of(user);
+        let default_role = profile.role.as_deref().and_then(role_id_of).is_some();
+        let by_id = !default_role && !profile.role_id.is_null();
+        RosterEntry {
+            profile: role_set_by(profile, by_id),
+            ..RosterEntry::default()
+        }
     }
 
     /// Whether adopting `user` for this planned entry needs an update:
     /// some value Domo reports differs, or a write-only value (which Domo
     /// never reports) is configured.
     fn adoption_needs_update(&self, user: &User) -> bool {
-        self.profile.refreshed(user) != self.profile
+        self.refreshed(&Field::Null, user).profile != self.profile
             || !self.timezone.is_null()
             || !self.locale.is_null()
+    }
+}
+
+/// `profile` with only one of its role attributes: `role_id` when `by_id`,
+/// else `role`.
+fn role_set_by(mut profile: UserProfile, by_id: bool) -> UserProfile {
+    if by_id {
+        profile.role = Field::Null;
+    } else {
+        profile.role_id = Field::Null;
+    }
+    profile
+}
+
+/// The name of the role an entry sets, when the plan can know it: the
+/// name itself, or a default role's id. A custom role's name is Domo's to
+/// tell.
+fn planned_role_name(profile: &UserProfile) -> Field<String> {
+    match (&profile.role, profile.role_id.known()) {
+        (Field::Known(name), _) => Field::Known(name.clone()),
+        (_, Some(id)) => role_name_of(*id).map_or(Field::Unknown, |n| Field::Known(n.to_owned())),
+        _ => Field::Unknown,
     }
 }
 
@@ -163,6 +203,7 @@ impl RosterAccount {
             email: Field::Known(key.to_owned()),
             created_at: Field::Unknown,
             updated_at: Field::Unknown,
+            role: Field::Unknown,
         }
     }
 
@@ -174,6 +215,7 @@ impl RosterAccount {
             email: Field::Known(key.to_owned()),
             created_at: Field::Null,
             updated_at: Field::Null,
+            role: Field::Null,
         }
     }
 
@@ -195,6 +237,7 @@ impl RosterAccount {
             email: Field::Known(email),
             created_at: Field::from_option(user.created_at.clone()),
             updated_at: Field::from_option(user.updated_at.clone()),
+            role: role_of(user),
         }
     }
 
@@ -214,6 +257,9 @@ impl RosterAccount {
         if self.updated_at.is_unknown() {
             self.updated_at = Field::from_option(user.updated_at.clone());
         }
+        if self.role.is_unknown() {
+            self.role = role_of(user);
+        }
         self
     }
 
@@ -228,6 +274,7 @@ impl RosterAccount {
         fill(&mut self.email, &other.email);
         fill(&mut self.created_at, &other.created_at);
         fill(&mut self.updated_at, &other.updated_at);
+        fill(&mut self.role, &other.role);
         self
     }
 
@@ -243,6 +290,13 @@ impl RosterAccount {
             .at(entry_path(key, None))
         })
     }
+}
+
+/// The name of `user`'s role, as Domo reports it (a default role's name
+/// when Domo sends only its id).
+fn role_of(user: &User) -> Field<String> {
+    let named = Some(user.role.clone()).filter(|name| !name.is_empty());
+    Field::from_option(named.or_else(|| user.role_id.and_then(role_name_of).map(str::to_owned)))
 }
 
 /// One person as state holds them: the configured side and Domo's side.
@@ -429,16 +483,7 @@ fn problems(config: &RosterModel) -> Diagnostics {
                 .at(entry_path(key, None)),
             );
         }
-        let profile = &entry.profile;
-        let checks = [
-            check_role(&profile.role, entry_path(key, Some("role"))),
-            check_email(
-                &profile.alternate_email,
-                entry_path(key, Some("alternate_email")),
-            ),
-            check_not_blank(&profile.name, entry_path(key, Some("name"))),
-        ];
-        for mut diagnostic in checks.into_iter().flatten() {
+        for mut diagnostic in entry.profile.problems(&entry_path(key, None)).0 {
             diagnostic.detail = format!("users[\"{key}\"]: {}", diagnostic.detail);
             entries.push(key, diagnostic);
         }
@@ -969,15 +1014,17 @@ impl Resource for UserRosterResource {
             .keys()
             .map(|k| (email_key(k), k.as_str()))
             .collect();
+        let prior_key_of = |key: &str| {
+            if prior_users.contains_key(key) {
+                Some(key.to_owned())
+            } else {
+                prior_keys.get(&email_key(key)).map(|k| k.to_string())
+            }
+        };
         let mut accounts = BTreeMap::new();
         for (key, entry) in users {
-            let prior_key = if prior_users.contains_key(key) {
-                Some(key.as_str())
-            } else {
-                prior_keys.get(&email_key(key)).copied()
-            };
-            let before = prior_key
-                .and_then(|k| Some((prior_users.get(k)?, prior_accounts.get(k)?)))
+            let before = prior_key_of(key)
+                .and_then(|k| Some((prior_users.get(&k)?, prior_accounts.get(&k)?)))
                 .filter(|(_, account)| !account.is_pending());
             let account = match before {
                 // New: what Domo assigns is unknown, except the address.
@@ -992,6 +1039,11 @@ impl Resource for UserRosterResource {
                     }
                     if changes {
                         account.updated_at = Field::Unknown;
+                        let same_role = before_entry.profile.role == entry.profile.role
+                            && before_entry.profile.role_id == entry.profile.role_id;
+                        if !same_role {
+                            account.role = planned_role_name(&entry.profile);
+                        }
                     }
                     account
                 }
@@ -1046,7 +1098,7 @@ impl Resource for UserRosterResource {
             match result {
                 Ok(Some(user)) => {
                     let person = Person {
-                        entry: person.entry.refreshed(&user),
+                        entry: person.entry.refreshed(&person.account.role, &user),
                         account: person.account.refreshed(&user),
                     };
                     refreshed.insert(key, person);
@@ -1219,6 +1271,7 @@ mod tests {
             email: Field::Known(email.into()),
             created_at: Field::Known("2026-01-01T00:00:00Z".into()),
             updated_at: Field::Known("2026-01-02T00:00:00Z".into()),
+            role: Field::Known("Admin".into()),
         }
     }
 
@@ -1286,6 +1339,7 @@ mod tests {
             [
                 "name",
                 "role",
+                "role_id",
                 "title",
                 "alternate_email",
                 "phone",
@@ -1435,7 +1489,7 @@ mod tests {
         ours.timezone = Field::Known("Europe/London".into());
         ours.profile.employee_number = Field::Known("007".into());
         let user = sample_user(42, "ADA@example.com", "Privileged");
-        let r = ours.refreshed(&user);
+        let r = ours.refreshed(&Field::Null, &user);
         assert_eq!(r.timezone.as_deref(), Some("Europe/London"));
         assert_eq!(r.profile.employee_number.as_deref(), Some("007"));
         assert_eq!(r.profile.role.as_deref(), Some("Privileged"), "drift");
@@ -1457,6 +1511,92 @@ mod tests {
         let mut with_locale = same.clone();
         with_locale.locale = Field::Known("en-US".into());
         assert!(with_locale.adoption_needs_update(&domo));
+    }
+
+    #[test]
+    fn an_entry_keeps_its_role_in_the_form_it_sets_it() {
+        let by_id = |id: u64| RosterEntry {
+            profile: UserProfile {
+                name: Field::Known("Ada".into()),
+                role_id: Field::Known(id),
+                ..UserProfile::default()
+            },
+            ..RosterEntry::default()
+        };
+        let mut auditor = sample_user(1, "a@x.com", "Auditor");
+        // Domo does not say the custom role's id: the name it reported last
+        // time settles it.
+        let roles = |e: RosterEntry| (e.profile.role, e.profile.role_id);
+        let ours = by_id(101);
+        let last = Field::Known("Auditor".to_string());
+        assert_eq!(roles(ours.refreshed(&last, &auditor)), roles(ours.clone()));
+        // Another custom role, id untold: the id is no longer known, which
+        // the plan shows as a change back to 101.
+        auditor.role = "Reviewer".into();
+        let drifted = ours.refreshed(&last, &auditor).profile;
+        assert_eq!((drifted.role, drifted.role_id), (Field::Null, Field::Null));
+        // When Domo does say the id, it is the id.
+        auditor.role_id = Some(102);
+        assert_eq!(
+            ours.refreshed(&last, &auditor).profile.role_id,
+            Field::Known(102)
+        );
+        // A default role set by id reads back as that id.
+        let editor = sample_user(2, "b@x.com", "Editor");
+        assert_eq!(
+            roles(by_id(3).refreshed(&Field::Null, &editor)),
+            roles(by_id(3))
+        );
+        assert_eq!(
+            by_id(4).refreshed(&Field::Null, &editor).profile.role_id,
+            Field::Known(3)
+        );
+        // By name: only the name, whatever Domo sends.
+        let by_name = entry("Ada", "Admin");
+        let read = by_name.refreshed(&Field::Null, &editor).profile;
+        assert_eq!(
+            (read.role.as_deref(), read.role_id),
+            (Some("Editor"), Field::Null)
+        );
+
+        // An import names a default role, and a custom one by id if known.
+        let imported = RosterEntry::of(&editor).profile;
+        assert_eq!(
+            (imported.role.as_deref(), imported.role_id),
+            (Some("Editor"), Field::Null)
+        );
+        let imported = RosterEntry::of(&auditor).profile;
+        assert_eq!(
+            (imported.role, imported.role_id),
+            (Field::Null, Field::Known(102))
+        );
+
+        // The account keeps the name Domo reports, for the next refresh.
+        assert_eq!(
+            account(1, "a@x.com").refreshed(&auditor).role.as_deref(),
+            Some("Reviewer")
+        );
+        assert_eq!(
+            planned_role_name(&by_id(5).profile).as_deref(),
+            Some("Social")
+        );
+        assert!(planned_role_name(&by_id(101).profile).is_unknown());
+    }
+
+    #[test]
+    fn a_plan_that_changes_the_role_plans_its_name() {
+        let prior = state(&[("a@x.com", entry("A", "Admin"), account(1, "a@x.com"))]);
+        let cfg = config(&[("a@x.com", entry("A", "Editor"))]);
+        let planned = plan(Some(&prior), &cfg);
+        assert_eq!(
+            accounts(&planned)["a@x.com"].role.as_deref(),
+            Some("Editor")
+        );
+        let mut custom = entry("A", "Admin");
+        custom.profile.role = Field::Null;
+        custom.profile.role_id = Field::Known(101);
+        let planned = plan(Some(&prior), &config(&[("a@x.com", custom)]));
+        assert!(accounts(&planned)["a@x.com"].role.is_unknown());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Domo's public API as the simulator plays it: the OAuth token endpoint and
-//! the Users endpoints under `/v1/users`. Requests reach these handlers only
-//! after the gate (`gate.rs`) has admitted them.
+//! the Users endpoints under `/v1/users` (the Groups endpoints are in
+//! `groups.rs`). Requests reach these handlers only after the gate
+//! (`gate.rs`) has admitted them.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -16,12 +17,13 @@ use serde_json::{json, Map, Value};
 
 use super::conn::ConnectionHandle;
 use super::error::ApiError;
-use super::store::{avatar_url, SimStore, SimUser};
+use super::store::{
+    avatar_url, SimStore, SimUser, State as SimState, API_CLIENT_USER_ID, DEFAULT_ROLES,
+};
 
 /// Scopes the simulated client holds; a token request may ask for a subset.
 const CLIENT_SCOPES: &[&str] = &["user"];
-const ROLES: &[&str] = &["Admin", "Privileged", "Participant"];
-const DEFAULT_PAGE_SIZE: u64 = 50;
+pub(crate) const DEFAULT_PAGE_SIZE: u64 = 50;
 const MAX_PAGE_SIZE: u64 = 500;
 
 /// `GET|POST /oauth/token`: client credentials in HTTP Basic auth;
@@ -81,7 +83,7 @@ pub(crate) async fn token(
         "expires_in": ttl.as_secs().max(1),
         "scope": scope,
         "customer": "sim",
-        "userId": 1,
+        "userId": API_CLIENT_USER_ID,
         "role": "Admin",
         "jti": random_string(36),
     })))
@@ -105,7 +107,7 @@ pub(crate) async fn list_users(
         .live_users()
         .skip(usize::try_from(offset).unwrap_or(usize::MAX))
         .take(limit as usize)
-        .map(user_json)
+        .map(|user| user_json(&state, user))
         .collect();
     Ok(Json(Value::Array(page)))
 }
@@ -116,7 +118,7 @@ pub(crate) async fn get_user(
     State(store): State<SimStore>,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(&id)?;
+    let id = parse_id(&id, "user")?;
     let state = store.lock();
     let not_found = || ApiError::not_found(format!("User {id} not found"));
     // Eventual consistency: a new user is not readable by id at once.
@@ -129,11 +131,12 @@ pub(crate) async fn get_user(
     Ok(Json(if user.deleted {
         deleted_user_json(user)
     } else {
-        user_json(user)
+        user_json(&state, user)
     }))
 }
 
-/// `POST /v1/users?sendInvite=`: creates a user, answers 201 with it.
+/// `POST /v1/users?sendInvite=`: creates a user, answers 201 with it. The
+/// user joins the active default groups when `default_groups_gain_new_users`.
 pub(crate) async fn create_user(
     State(store): State<SimStore>,
     ConnectInfo(connection): ConnectInfo<ConnectionHandle>,
@@ -155,6 +158,7 @@ pub(crate) async fn create_user(
             "Simulated create failure (fail_every_nth_create = {every})"
         )));
     }
+    let (role_id, role) = input.role.resolve(&state)?;
     let email = input.email_as_stored(state.config.lowercase_emails);
     if state.email_taken(&email, None) {
         return Err(duplicate_email(state.config.duplicate_email_status, &email));
@@ -165,15 +169,27 @@ pub(crate) async fn create_user(
         id,
         name: input.name,
         email,
-        role: input.role,
+        role,
+        role_id: Some(role_id),
         created_at: now.clone(),
         updated_at: now,
         image: Some(avatar_url(id)),
         ..SimUser::default()
     };
     input.optional.apply_to(&mut user);
-    let body = user_json(&user);
     state.insert(user);
+    if state.config.default_groups_gain_new_users {
+        for group in state.groups.values_mut() {
+            if group.default && group.active {
+                group.members.insert(id);
+            }
+        }
+    }
+    let body = state
+        .users
+        .get(&id)
+        .map(|user| user_json(&state, user))
+        .unwrap_or_default();
     state.created_via_api.insert(id, Instant::now());
 
     if state.config.drop_connection_after_create > 0 {
@@ -185,17 +201,18 @@ pub(crate) async fn create_user(
 }
 
 /// `PUT /v1/users/{id}`: replaces the user's fields. `name`, `email` and
-/// `role` are required; an optional field left out (or null) stays as it is,
-/// one sent as "" is cleared.
+/// `role` or `roleId` are required; an optional field left out (or null)
+/// stays as it is, one sent as "" is cleared.
 pub(crate) async fn update_user(
     State(store): State<SimStore>,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id)?;
+    let id = parse_id(&id, "user")?;
     let input = UserInput::parse(&body)?;
 
     let mut state = store.lock();
+    let (role_id, role) = input.role.resolve(&state)?;
     let email = input.email_as_stored(state.config.lowercase_emails);
     let live = state.users.get(&id).is_some_and(|u| !u.deleted);
     if !live {
@@ -211,17 +228,22 @@ pub(crate) async fn update_user(
     };
     user.name = input.name;
     user.email = email;
-    user.role = input.role;
+    user.role = role;
+    user.role_id = Some(role_id);
     input.optional.apply_to(user);
     user.updated_at = now;
-    let answer = if put_returns_body {
-        Json(user_json(user)).into_response()
-    } else {
-        StatusCode::OK.into_response()
-    };
     let email = user.email.clone();
     state.remember_email(id, &email);
-    Ok(answer)
+    Ok(if put_returns_body {
+        let body = state
+            .users
+            .get(&id)
+            .map(|user| user_json(&state, user))
+            .unwrap_or_default();
+        Json(body).into_response()
+    } else {
+        StatusCode::OK.into_response()
+    })
 }
 
 /// `DELETE /v1/users/{id}`: 204; the user is then marked deleted.
@@ -229,7 +251,7 @@ pub(crate) async fn delete_user(
     State(store): State<SimStore>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let id = parse_id(&id)?;
+    let id = parse_id(&id, "user")?;
     if store.mark_deleted(id) {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -249,13 +271,20 @@ pub(crate) async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
 }
 
 /// A user as the API shows it: camelCase, absent fields left out, never
-/// `timezone` or `locale` (Domo documents that they are not returned).
-pub(crate) fn user_json(user: &SimUser) -> Value {
+/// `timezone` or `locale` (Domo documents that they are not returned),
+/// `roleId` only when `return_role_id`, and the user's groups unless
+/// `user_groups` is off.
+pub(crate) fn user_json(state: &SimState, user: &SimUser) -> Value {
     let mut object = Map::new();
     object.insert("id".into(), user.id.into());
     object.insert("name".into(), user.name.clone().into());
     object.insert("email".into(), user.email.clone().into());
     object.insert("role".into(), user.role.clone().into());
+    if state.config.return_role_id {
+        if let Some(role_id) = user.role_id {
+            object.insert("roleId".into(), role_id.into());
+        }
+    }
     let optional = [
         ("title", &user.title),
         ("alternateEmail", &user.alternate_email),
@@ -275,7 +304,13 @@ pub(crate) fn user_json(user: &SimUser) -> Value {
     if let Some(image) = &user.image {
         object.insert("image".into(), image.clone().into());
     }
-    object.insert("groups".into(), Value::Array(Vec::new()));
+    if state.config.user_groups {
+        let groups = state
+            .groups_of(user.id)
+            .map(|group| json!({ "id": group.id, "name": group.name }))
+            .collect();
+        object.insert("groups".into(), Value::Array(groups));
+    }
     Value::Object(object)
 }
 
@@ -303,8 +338,71 @@ fn duplicate_email(status: u16, email: &str) -> ApiError {
 struct UserInput {
     name: String,
     email: String,
-    role: String,
+    role: RoleInput,
     optional: OptionalFields,
+}
+
+/// `role` and / or `roleId` as sent; at least one is present.
+struct RoleInput {
+    name: Option<String>,
+    id: Option<u64>,
+}
+
+impl RoleInput {
+    fn parse(fields: &Map<String, Value>) -> Result<RoleInput, ApiError> {
+        let name = string_field(fields, "role", false)?.filter(|name| !name.trim().is_empty());
+        let id = match fields.get("roleId") {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) => Some(n.as_u64().ok_or_else(bad_role_id)?),
+            Some(Value::String(s)) => Some(s.trim().parse().map_err(|_| bad_role_id())?),
+            Some(_) => return Err(bad_role_id()),
+        };
+        if name.is_none() && id.is_none() {
+            return Err(ApiError::bad_request("role or roleId is required"));
+        }
+        Ok(RoleInput { name, id })
+    }
+
+    /// The role's id and name. `role` takes the five default names only
+    /// (the documented enum; custom roles go by `roleId`); `roleId` takes
+    /// any known role; both must name the same role.
+    fn resolve(&self, state: &SimState) -> Result<(u64, String), ApiError> {
+        let by_name = match &self.name {
+            None => None,
+            Some(name) => Some(
+                DEFAULT_ROLES
+                    .iter()
+                    .find(|(_, role)| role == name)
+                    .map(|(id, _)| *id)
+                    .ok_or_else(|| {
+                        let names: Vec<&str> = DEFAULT_ROLES.iter().map(|(_, n)| *n).collect();
+                        ApiError::bad_request(format!(
+                            "Invalid role {name}: must be one of {}; a custom role is set with roleId",
+                            names.join(", ")
+                        ))
+                    })?,
+            ),
+        };
+        let id = match (by_name, self.id) {
+            (Some(named), Some(id)) if named != id => {
+                return Err(ApiError::bad_request(format!(
+                    "role {} and roleId {id} name different roles",
+                    self.name.as_deref().unwrap_or_default()
+                )))
+            }
+            (_, Some(id)) | (Some(id), None) => id,
+            (None, None) => return Err(ApiError::bad_request("role or roleId is required")),
+        };
+        let name = state
+            .roles
+            .get(&id)
+            .ok_or_else(|| ApiError::bad_request(format!("Invalid roleId {id}: no such role")))?;
+        Ok((id, name.clone()))
+    }
+}
+
+fn bad_role_id() -> ApiError {
+    ApiError::bad_request("roleId must be a positive integer")
 }
 
 /// Optional fields: `None` when absent or null, `Some("")` to clear.
@@ -333,7 +431,7 @@ impl UserInput {
         let input = UserInput {
             name: required("name")?,
             email: required("email")?,
-            role: required("role")?,
+            role: RoleInput::parse(&fields)?,
             optional: OptionalFields {
                 title: optional("title")?,
                 alternate_email: optional("alternateEmail")?,
@@ -344,13 +442,6 @@ impl UserInput {
                 employee_number: string_field(&fields, "employeeNumber", true)?,
             },
         };
-        if !ROLES.contains(&input.role.as_str()) {
-            return Err(ApiError::bad_request(format!(
-                "Invalid role {}: must be one of {}",
-                input.role,
-                ROLES.join(", ")
-            )));
-        }
         if !input.email.contains('@') {
             return Err(ApiError::bad_request(format!(
                 "Invalid email address: {}",
@@ -389,7 +480,7 @@ impl OptionalFields {
 }
 
 /// A string field of a JSON object; numbers are accepted where `allow_number`.
-fn string_field(
+pub(crate) fn string_field(
     fields: &Map<String, Value>,
     key: &str,
     allow_number: bool,
@@ -441,9 +532,10 @@ pub(crate) fn number_param(
     }
 }
 
-pub(crate) fn parse_id(raw: &str) -> Result<u64, ApiError> {
+/// An id in a path; `what` ("user", "group") names it in the error.
+pub(crate) fn parse_id(raw: &str, what: &str) -> Result<u64, ApiError> {
     raw.parse()
-        .map_err(|_| ApiError::bad_request(format!("Invalid user id: {raw}")))
+        .map_err(|_| ApiError::bad_request(format!("Invalid {what} id: {raw}")))
 }
 
 fn random_string(len: usize) -> String {

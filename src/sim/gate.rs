@@ -1,6 +1,7 @@
 //! What every API request (everything but `/_sim` admin) goes through before
 //! its handler: counting, latency, the rate limit, injected errors and the
-//! bearer token check, in the order a real gateway would apply them.
+//! bearer token check, in the order a real gateway would apply them; and,
+//! after the handler, the delay of the answer on its way back.
 
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,14 @@ enum Operation {
     Create,
     Update,
     Delete,
+    GroupList,
+    GroupGet,
+    GroupCreate,
+    GroupUpdate,
+    GroupDelete,
+    MemberList,
+    MemberAdd,
+    MemberRemove,
     Other,
 }
 
@@ -31,31 +40,51 @@ impl Operation {
         if path == "/oauth/token" {
             return Operation::Token;
         }
-        let on_collection = path == "/v1/users";
-        let on_item = path
-            .strip_prefix("/v1/users/")
-            .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'));
-        match *method {
-            Method::GET if on_collection => Operation::List,
-            Method::POST if on_collection => Operation::Create,
-            Method::GET if on_item => Operation::Get,
-            Method::PUT if on_item => Operation::Update,
-            Method::DELETE if on_item => Operation::Delete,
+        let Some(rest) = path.strip_prefix("/v1/") else {
+            return Operation::Other;
+        };
+        let segments: Vec<&str> = rest.split('/').collect();
+        if segments.iter().any(|segment| segment.is_empty()) {
+            return Operation::Other;
+        }
+        match (segments.as_slice(), method) {
+            (["users"], &Method::GET) => Operation::List,
+            (["users"], &Method::POST) => Operation::Create,
+            (["users", _], &Method::GET) => Operation::Get,
+            (["users", _], &Method::PUT) => Operation::Update,
+            (["users", _], &Method::DELETE) => Operation::Delete,
+            (["groups"], &Method::GET) => Operation::GroupList,
+            (["groups"], &Method::POST) => Operation::GroupCreate,
+            (["groups", _], &Method::GET) => Operation::GroupGet,
+            (["groups", _], &Method::PUT) => Operation::GroupUpdate,
+            (["groups", _], &Method::DELETE) => Operation::GroupDelete,
+            (["groups", _, "users"], &Method::GET) => Operation::MemberList,
+            (["groups", _, "users", _], &Method::PUT) => Operation::MemberAdd,
+            (["groups", _, "users", _], &Method::DELETE) => Operation::MemberRemove,
             _ => Operation::Other,
         }
     }
 
     fn count(self, stats: &mut SimStats) {
         stats.total_api_requests += 1;
-        match self {
-            Operation::Token => stats.token_requests += 1,
-            Operation::List => stats.list_requests += 1,
-            Operation::Get => stats.get_requests += 1,
-            Operation::Create => stats.create_requests += 1,
-            Operation::Update => stats.update_requests += 1,
-            Operation::Delete => stats.delete_requests += 1,
-            Operation::Other => {}
-        }
+        let counter = match self {
+            Operation::Token => &mut stats.token_requests,
+            Operation::List => &mut stats.list_requests,
+            Operation::Get => &mut stats.get_requests,
+            Operation::Create => &mut stats.create_requests,
+            Operation::Update => &mut stats.update_requests,
+            Operation::Delete => &mut stats.delete_requests,
+            Operation::GroupList => &mut stats.group_list_requests,
+            Operation::GroupGet => &mut stats.group_get_requests,
+            Operation::GroupCreate => &mut stats.group_create_requests,
+            Operation::GroupUpdate => &mut stats.group_update_requests,
+            Operation::GroupDelete => &mut stats.group_delete_requests,
+            Operation::MemberList => &mut stats.group_member_list_requests,
+            Operation::MemberAdd => &mut stats.group_member_add_requests,
+            Operation::MemberRemove => &mut stats.group_member_remove_requests,
+            Operation::Other => return,
+        };
+        *counter += 1;
     }
 }
 
@@ -89,10 +118,15 @@ pub(crate) async fn api_gate(
                 .map(IntoResponse::into_response)
         }
     };
-    match rejection {
+    let response = match rejection {
         Some(response) => response,
         None => next.run(request).await,
+    };
+    let response_latency = store.lock().config.response_latency;
+    if !response_latency.is_zero() {
+        tokio::time::sleep(response_latency).await;
     }
+    response
 }
 
 /// A 429 when the current one-second window is full. Rejected requests do not

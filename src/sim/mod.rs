@@ -1,14 +1,17 @@
-//! A local simulator of Domo's public Users API, the backend of the demo and
-//! of every test. It speaks Domo's HTTP API only (see `shared/domo-api.md`)
+//! A local simulator of Domo's public Users and Groups API, the backend of
+//! the demo and of every test. It speaks Domo's HTTP API only (see `shared/domo-api.md`)
 //! and knows nothing of Terraform or of our client; switches in [`SimConfig`]
 //! play each reading of what Domo leaves undocumented.
 //!
 //! - `config`: the switches.
-//! - `store`: users, tokens, counters; also a handle for tests to look and poke.
+//! - `store`: users, roles, groups, tokens, counters; also a handle for
+//!   tests to look and poke.
 //! - `gate`: what every API request passes first (latency, 429, 5xx, auth).
 //! - `api`: `/oauth/token` and `/v1/users`.
+//! - `groups`: `/v1/groups` and their members.
 //! - `admin`: `/_sim/...` for scripts.
-//! - `conn`: connections a handler can cut without answering.
+//! - `conn`: the listener: connections a handler can cut without answering,
+//!   and outages (connections refused, open ones closed).
 
 mod admin;
 mod api;
@@ -16,6 +19,7 @@ mod config;
 mod conn;
 mod error;
 mod gate;
+mod groups;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -24,14 +28,14 @@ use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use axum::routing::get;
+use axum::routing::{get, put};
 use axum::{middleware, Router};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use config::SimConfig;
-pub use store::{SimStats, SimStore, SimUser};
+pub use store::{SimGroup, SimStats, SimStore, SimUser};
 
 use conn::{ConnectionHandle, CuttableListener};
 
@@ -56,14 +60,14 @@ impl Simulator {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let store = SimStore::new(config);
+        let listener = CuttableListener::new(listener, store.outage())?;
         let app = router(store.clone()).into_make_service_with_connect_info::<ConnectionHandle>();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            let serving =
-                axum::serve(CuttableListener::new(listener), app).with_graceful_shutdown(async {
-                    // A dropped sender stops the server as well.
-                    let _ = stopped.await;
-                });
+            let serving = axum::serve(listener, app).with_graceful_shutdown(async {
+                // A dropped sender stops the server as well.
+                let _ = stopped.await;
+            });
             if let Err(e) = serving.await {
                 tracing::error!("domo-sim: server failed: {e}");
             }
@@ -127,6 +131,21 @@ fn router(store: SimStore) -> Router {
             get(api::get_user)
                 .put(api::update_user)
                 .delete(api::delete_user),
+        )
+        .route(
+            "/v1/groups",
+            get(groups::list_groups).post(groups::create_group),
+        )
+        .route(
+            "/v1/groups/{id}",
+            get(groups::get_group)
+                .put(groups::update_group)
+                .delete(groups::delete_group),
+        )
+        .route("/v1/groups/{id}/users", get(groups::list_members))
+        .route(
+            "/v1/groups/{id}/users/{user_id}",
+            put(groups::add_member).delete(groups::remove_member),
         )
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)

@@ -57,6 +57,68 @@ impl Fixture {
         self.send(reqwest::Method::PUT, &format!("/v1/users/{id}"), body)
             .await
     }
+
+    /// A request without a body.
+    async fn call(&self, method: reqwest::Method, path: &str) -> reqwest::Response {
+        self.http
+            .request(method, self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("request answers")
+    }
+
+    async fn put_group(&self, id: u64, body: Value) -> reqwest::Response {
+        self.send(reqwest::Method::PUT, &format!("/v1/groups/{id}"), body)
+            .await
+    }
+
+    async fn create_group(&self, body: Value) -> reqwest::Response {
+        self.send(reqwest::Method::POST, "/v1/groups", body).await
+    }
+
+    /// Creates a group named `name`, returns its id.
+    async fn new_group(&self, name: &str) -> u64 {
+        json_of(self.create_group(json!({ "name": name })).await, 201).await["id"]
+            .as_u64()
+            .expect("group id")
+    }
+
+    async fn add_member(&self, group: u64, user: u64) -> reqwest::Response {
+        self.call(
+            reqwest::Method::PUT,
+            &format!("/v1/groups/{group}/users/{user}"),
+        )
+        .await
+    }
+
+    async fn remove_member(&self, group: u64, user: u64) -> reqwest::Response {
+        self.call(
+            reqwest::Method::DELETE,
+            &format!("/v1/groups/{group}/users/{user}"),
+        )
+        .await
+    }
+
+    /// Member ids of `group` at `limit` / `offset`.
+    async fn members(&self, group: u64, query: &str) -> Vec<u64> {
+        let page = json_of(
+            self.get(&format!("/v1/groups/{group}/users?{query}")).await,
+            200,
+        )
+        .await;
+        ids_of(&page)
+    }
+}
+
+/// The ids of a JSON array of ids or of objects with an `id`.
+fn ids_of(array: &Value) -> Vec<u64> {
+    array
+        .as_array()
+        .expect("a bare array")
+        .iter()
+        .map(|item| item.as_u64().or_else(|| item["id"].as_u64()).expect("id"))
+        .collect()
 }
 
 async fn fetch_token(http: &Client, base: &str) -> String {
@@ -310,7 +372,7 @@ async fn create_validates_and_answers_201() {
     let bad_role = json!({"name": "B", "email": "b@example.com", "role": "admin"});
     let message = error_message(fx.create(bad_role).await, 400).await;
     assert!(
-        message.contains("Admin, Privileged, Participant"),
+        message.contains("Admin, Privileged, Editor, Participant, Social"),
         "{message}"
     );
     let bad_email = json!({"name": "B", "email": "b.example.com", "role": "Admin"});
@@ -707,9 +769,8 @@ async fn stats_count_each_operation() {
             create_requests: 2,
             update_requests: 1,
             delete_requests: 1,
-            rejected_rate_limited: 0,
-            injected_errors: 0,
             total_api_requests: 7,
+            ..SimStats::default()
         }
     );
 }
@@ -798,4 +859,872 @@ async fn every_nth_create_is_refused_without_creating() {
         .collect();
     assert_eq!(emails.len(), 5);
     assert!(!emails.contains("u3@example.com") && !emails.contains("u6@example.com"));
+}
+
+// ---- Roles ----
+
+fn with_role(email: &str, role: Value) -> Value {
+    let mut body = json!({"name": "R", "email": email});
+    for (key, value) in role.as_object().unwrap() {
+        body[key] = value.clone();
+    }
+    body
+}
+
+#[tokio::test]
+async fn the_five_default_roles_are_taken_by_name_or_by_id() {
+    let fx = Fixture::start(SimConfig::default()).await;
+    let names = ["Admin", "Privileged", "Editor", "Participant", "Social"];
+    for (index, name) in names.iter().enumerate() {
+        let by_name = with_role(&format!("n{index}@example.com"), json!({"role": name}));
+        let created = json_of(fx.create(by_name).await, 201).await;
+        assert_eq!(created["role"], *name);
+        assert!(created.get("roleId").is_none(), "not returned by default");
+        let id = created["id"].as_u64().unwrap();
+        assert_eq!(
+            fx.sim.store().user(id).unwrap().role_id,
+            Some(index as u64 + 1)
+        );
+
+        let role_id = index as u64 + 1;
+        let by_id = with_role(&format!("i{index}@example.com"), json!({"roleId": role_id}));
+        assert_eq!(json_of(fx.create(by_id).await, 201).await["role"], *name);
+    }
+    // Both, agreeing; a numeric string is taken too.
+    let both = with_role("both@example.com", json!({"role": "Editor", "roleId": "3"}));
+    assert_eq!(json_of(fx.create(both).await, 201).await["role"], "Editor");
+
+    let refusals = [
+        (json!({"role": "Admin", "roleId": 3}), "different roles"),
+        (json!({"roleId": 999}), "no such role"),
+        (json!({"roleId": true}), "roleId"),
+        (json!({"roleId": -1}), "roleId"),
+        (json!({"role": "editor"}), "must be one of"),
+        (json!({}), "role or roleId is required"),
+        (json!({"role": ""}), "role or roleId is required"),
+    ];
+    for (role, expected) in refusals {
+        let message = error_message(fx.create(with_role("x@example.com", role)).await, 400).await;
+        assert!(message.contains(expected), "{message}");
+    }
+
+    // An update takes a role by id as well.
+    let id = fx.sim.store().users()[0].id;
+    let update = with_role("n0@example.com", json!({"roleId": 2}));
+    assert_eq!(
+        json_of(fx.put(id, update).await, 200).await["role"],
+        "Privileged"
+    );
+    assert_eq!(fx.sim.store().user(id).unwrap().role_id, Some(2));
+    let neither = json!({"name": "R", "email": "n0@example.com"});
+    error_message(fx.put(id, neither).await, 400).await;
+}
+
+#[tokio::test]
+async fn custom_roles_go_by_id_and_read_as_their_name() {
+    let fx = Fixture::start(SimConfig::default()).await;
+    let store = fx.sim.store();
+    let auditor = with_role("aud@example.com", json!({"roleId": 101}));
+    error_message(fx.create(auditor.clone()).await, 400).await;
+
+    store.define_role(101, "Auditor").unwrap();
+    let created = json_of(fx.create(auditor).await, 201).await;
+    assert_eq!(created["role"], "Auditor");
+    let id = created["id"].as_u64().unwrap();
+    // The custom role's name is not a valid `role` value.
+    let by_name = with_role("aud2@example.com", json!({"role": "Auditor"}));
+    let message = error_message(fx.create(by_name).await, 400).await;
+    assert!(message.contains("roleId"), "{message}");
+    let mismatched = with_role("aud3@example.com", json!({"role": "Admin", "roleId": 101}));
+    error_message(fx.create(mismatched).await, 400).await;
+
+    // roleId is read only when the switch says Domo sends it.
+    let read = json_of(fx.get(&format!("/v1/users/{id}")).await, 200).await;
+    assert_eq!(read["role"], "Auditor");
+    assert!(read.get("roleId").is_none());
+    store.set_config(SimConfig {
+        return_role_id: true,
+        ..SimConfig::default()
+    });
+    let read = json_of(fx.get(&format!("/v1/users/{id}")).await, 200).await;
+    assert_eq!(read["roleId"], 101);
+    let listed = json_of(fx.get("/v1/users").await, 200).await;
+    assert_eq!(listed[0]["roleId"], 101);
+
+    // Taken ids and names are refused; the defaults cannot be redefined.
+    assert!(store.define_role(101, "Other").is_err());
+    assert!(store.define_role(102, "auditor").is_err());
+    assert!(store.define_role(3, "Writer").is_err());
+    assert!(store.define_role(0, "Zero").is_err());
+    assert!(store.define_role(103, " ").is_err());
+    assert_eq!(store.roles().len(), 6);
+
+    // Behind the API's back, by id; name and id stay in step.
+    assert!(store.set_user_role(id, 5));
+    assert_eq!(store.user(id).unwrap().role, "Social");
+    assert!(!store.set_user_role(id, 999));
+    assert!(!store.set_user_role(42, 1));
+    assert!(store.edit_user(id, |user| user.role = "Editor".into()));
+    assert_eq!(store.user(id).unwrap().role_id, Some(3));
+}
+
+#[tokio::test]
+async fn admin_endpoints_define_roles_and_set_them() {
+    let fx = Fixture::start(SimConfig::default()).await;
+    let admin = |path: &str| fx.url(&format!("/_sim{path}"));
+    let define = |body: Value| fx.http.post(admin("/roles")).json(&body).send();
+    assert_eq!(
+        define(json!({"id": 101, "name": "Auditor"}))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::CREATED
+    );
+    let message = error_message(
+        define(json!({"id": 102, "name": "ADMIN"})).await.unwrap(),
+        400,
+    )
+    .await;
+    assert!(message.contains("taken"), "{message}");
+    error_message(define(json!({"id": 101})).await.unwrap(), 400).await;
+    let roles = json_of(fx.http.get(admin("/roles")).send().await.unwrap(), 200).await;
+    assert_eq!(roles.as_array().unwrap().len(), 6);
+    assert_eq!(roles[5], json!({"id": 101, "name": "Auditor"}));
+
+    let id = fx.sim.store().seed_users(1)[0];
+    let patch = |body: Value| {
+        fx.http
+            .patch(admin(&format!("/users/{id}")))
+            .json(&body)
+            .send()
+    };
+    let patched = json_of(patch(json!({"role_id": 101})).await.unwrap(), 200).await;
+    assert_eq!(patched["role"], "Auditor");
+    let patched = json_of(patch(json!({"role": "Admin"})).await.unwrap(), 200).await;
+    assert_eq!(patched["role_id"], 1);
+    error_message(patch(json!({"role_id": 999})).await.unwrap(), 400).await;
+}
+
+// ---- Groups ----
+
+#[tokio::test]
+async fn group_create_get_update_delete() {
+    let fx = Fixture::start(SimConfig::default()).await;
+    let created = json_of(fx.create_group(json!({"name": "Sales"})).await, 201).await;
+    let id = created["id"].as_u64().unwrap();
+    assert!(id > 1_000_000_000, "far from user ids");
+    assert_eq!(
+        created,
+        json!({"id": id, "name": "Sales", "active": true, "creatorId": 1,
+               "default": false, "memberCount": 0})
+    );
+    assert_eq!(
+        json_of(fx.get(&format!("/v1/groups/{id}")).await, 200).await,
+        created
+    );
+    let flagged = json_of(
+        fx.create_group(json!({"name": "Everyone", "default": true, "active": false}))
+            .await,
+        201,
+    )
+    .await;
+    assert_eq!(flagged["default"], true);
+    assert_eq!(
+        flagged["active"], true,
+        "create takes name and default only"
+    );
+
+    // PUT changes what it is given and leaves the rest.
+    let path = format!("/v1/groups/{id}");
+    let put = |body: Value| fx.send(reqwest::Method::PUT, &path, body);
+    let renamed = json_of(put(json!({"name": "Sales EMEA"})).await, 200).await;
+    assert_eq!(renamed["name"], "Sales EMEA");
+    assert_eq!(renamed["active"], true);
+    let flags = json_of(
+        put(json!({"active": false, "default": true, "name": null})).await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        (&flags["name"], &flags["active"], &flags["default"]),
+        (&json!("Sales EMEA"), &json!(false), &json!(true))
+    );
+    let stored = fx.sim.store().group(id).unwrap();
+    assert!(!stored.active && stored.default);
+    fx.sim.store().set_config(SimConfig {
+        put_returns_body: false,
+        ..SimConfig::default()
+    });
+    let response = put(json!({"name": "Quiet"})).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.bytes().await.unwrap().is_empty());
+    assert_eq!(fx.sim.store().group(id).unwrap().name, "Quiet");
+
+    // Validation and unknown groups.
+    for body in [json!({}), json!({"name": " "}), json!({"name": 7})] {
+        error_message(fx.create_group(body).await, 400).await;
+    }
+    error_message(
+        fx.create_group(json!({"name": "X", "default": "yes"}))
+            .await,
+        400,
+    )
+    .await;
+    error_message(put(json!({"name": ""})).await, 400).await;
+    error_message(put(json!({"active": 1})).await, 400).await;
+    error_message(put(json!([1])).await, 400).await;
+    let missing = fx
+        .send(reqwest::Method::PUT, "/v1/groups/42", json!({"name": "N"}))
+        .await;
+    error_message(missing, 404).await;
+    error_message(fx.get("/v1/groups/42").await, 404).await;
+    error_message(fx.get("/v1/groups/abc").await, 400).await;
+
+    // An empty group is deleted at once; then it is gone.
+    let delete = || fx.call(reqwest::Method::DELETE, &path);
+    assert_eq!(delete().await.status(), StatusCode::NO_CONTENT);
+    error_message(delete().await, 404).await;
+    error_message(fx.get(&path).await, 404).await;
+}
+
+#[tokio::test]
+async fn group_names_are_unique_ignoring_case_unless_switched_off() {
+    for status in [409, 400] {
+        let fx = Fixture::start(SimConfig {
+            duplicate_group_name_status: Some(status),
+            ..SimConfig::default()
+        })
+        .await;
+        let sales = fx.new_group("Sales").await;
+        let message =
+            error_message(fx.create_group(json!({"name": " sales "})).await, status).await;
+        assert!(message.contains("already exists"), "{message}");
+        let other = fx.new_group("Marketing").await;
+        error_message(fx.put_group(other, json!({"name": "SALES"})).await, status).await;
+        // A group may take its own name in another case.
+        assert_eq!(
+            fx.put_group(sales, json!({"name": "SALES"})).await.status(),
+            StatusCode::OK
+        );
+        assert_eq!(fx.sim.store().groups().len(), 2);
+    }
+    let fx = Fixture::start(SimConfig {
+        duplicate_group_name_status: None,
+        ..SimConfig::default()
+    })
+    .await;
+    let first = fx.new_group("Twins").await;
+    let second = fx.new_group("Twins").await;
+    assert_ne!(first, second);
+}
+
+#[tokio::test]
+async fn members_are_added_listed_and_removed() {
+    let fx = Fixture::start(SimConfig::default()).await;
+    let users = fx.sim.store().seed_users(3);
+    let group = fx.new_group("Sales").await;
+    for &user in users.iter().rev() {
+        assert_eq!(
+            fx.add_member(group, user).await.status(),
+            StatusCode::NO_CONTENT
+        );
+    }
+    assert_eq!(fx.members(group, "").await, users, "ascending ids");
+    let read = json_of(fx.get(&format!("/v1/groups/{group}")).await, 200).await;
+    assert_eq!(read["memberCount"], 3);
+    assert!(read.get("userIds").is_none());
+    let user = json_of(fx.get(&format!("/v1/users/{}", users[0])).await, 200).await;
+    assert_eq!(user["groups"], json!([{"id": group, "name": "Sales"}]));
+    let listed = json_of(fx.get("/v1/users").await, 200).await;
+    assert_eq!(listed[1]["groups"], json!([{"id": group, "name": "Sales"}]));
+
+    // Default: re-adding and removing a non-member are errors.
+    let message = error_message(fx.add_member(group, users[0]).await, 400).await;
+    assert!(message.contains("already a member"), "{message}");
+    assert_eq!(
+        fx.remove_member(group, users[0]).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let message = error_message(fx.remove_member(group, users[0]).await, 404).await;
+    assert!(message.contains("not a member"), "{message}");
+    assert_eq!(fx.members(group, "").await, users[1..].to_vec());
+
+    // Unknown groups and users, deleted users.
+    error_message(fx.add_member(42, users[0]).await, 404).await;
+    error_message(fx.remove_member(42, users[0]).await, 404).await;
+    error_message(fx.get("/v1/groups/42/users").await, 404).await;
+    error_message(fx.add_member(group, 42).await, 404).await;
+    fx.sim.store().mark_deleted(users[0]);
+    error_message(fx.add_member(group, users[0]).await, 404).await;
+    error_message(fx.add_member(group, 0).await, 404).await;
+    error_message(
+        fx.call(reqwest::Method::PUT, &format!("/v1/groups/{group}/users/x"))
+            .await,
+        400,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn redundant_member_changes_follow_the_switches() {
+    let cases = [(Some(409), Some(400), 409, 400), (None, None, 204, 204)];
+    for (already, not_member, add_status, remove_status) in cases {
+        let fx = Fixture::start(SimConfig {
+            already_member_status: already,
+            not_member_status: not_member,
+            ..SimConfig::default()
+        })
+        .await;
+        let user = fx.sim.store().seed_users(1)[0];
+        let group = fx.new_group("G").await;
+        assert_eq!(
+            fx.add_member(group, user).await.status(),
+            StatusCode::NO_CONTENT
+        );
+        let again = fx.add_member(group, user).await;
+        assert_eq!(again.status().as_u16(), add_status);
+        if add_status != 204 {
+            error_message(again, add_status).await;
+        }
+        assert_eq!(fx.members(group, "").await, vec![user], "still once");
+        assert_eq!(
+            fx.remove_member(group, user).await.status(),
+            StatusCode::NO_CONTENT
+        );
+        let again = fx.remove_member(group, user).await;
+        assert_eq!(again.status().as_u16(), remove_status);
+        if remove_status != 204 {
+            error_message(again, remove_status).await;
+        }
+        assert!(fx.members(group, "").await.is_empty());
+        // An unknown group stays an error whatever the switches.
+        error_message(fx.remove_member(42, user).await, 404).await;
+    }
+}
+
+#[tokio::test]
+async fn a_group_with_members_is_deleted_only_when_switched_on() {
+    let fx = Fixture::start(SimConfig::default()).await;
+    let users = fx.sim.store().seed_users(2);
+    let group = fx.new_group("Busy").await;
+    for &user in &users {
+        fx.add_member(group, user).await;
+    }
+    let path = format!("/v1/groups/{group}");
+    let message = error_message(fx.call(reqwest::Method::DELETE, &path).await, 400).await;
+    assert!(message.contains("2 members"), "{message}");
+    assert!(fx.sim.store().group(group).is_some());
+    for &user in &users {
+        fx.remove_member(group, user).await;
+    }
+    assert_eq!(
+        fx.call(reqwest::Method::DELETE, &path).await.status(),
+        StatusCode::NO_CONTENT
+    );
+
+    fx.sim.store().set_config(SimConfig {
+        delete_group_with_members: true,
+        ..SimConfig::default()
+    });
+    let group = fx.new_group("Busy").await;
+    fx.add_member(group, users[0]).await;
+    let path = format!("/v1/groups/{group}");
+    assert_eq!(
+        fx.call(reqwest::Method::DELETE, &path).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert!(fx.sim.store().groups().is_empty());
+    let user = json_of(fx.get(&format!("/v1/users/{}", users[0])).await, 200).await;
+    assert_eq!(user["groups"], json!([]));
+}
+
+#[tokio::test]
+async fn group_listings_page_and_serve_at_most_the_largest_page() {
+    let fx = Fixture::start(SimConfig::default()).await;
+    let store = fx.sim.store();
+    let group = store.seed_groups(1, 1234)[0];
+    let members = store.group(group).unwrap().members;
+    assert_eq!(members.len(), 1234);
+    assert_eq!(fx.members(group, "").await.len(), 50, "default limit");
+    let mut listed = Vec::new();
+    for offset in [0, 500, 1000, 1234] {
+        listed.extend(
+            fx.members(group, &format!("limit=500&offset={offset}"))
+                .await,
+        );
+    }
+    assert_eq!(listed, members.iter().copied().collect::<Vec<_>>());
+    for query in ["limit=0", "limit=abc", "offset=-1"] {
+        error_message(
+            fx.get(&format!("/v1/groups/{group}/users?{query}")).await,
+            400,
+        )
+        .await;
+        error_message(fx.get(&format!("/v1/groups?{query}")).await, 400).await;
+    }
+
+    // Smaller largest pages: more is asked, fewer is served, silently.
+    store.set_config(SimConfig {
+        max_group_member_page_size: 100,
+        max_group_page_size: 3,
+        ..SimConfig::default()
+    });
+    assert_eq!(fx.members(group, "limit=500").await.len(), 100);
+    assert_eq!(fx.members(group, "limit=500&offset=1200").await.len(), 34);
+    store.seed_groups(6, 0);
+    let page = json_of(fx.get("/v1/groups?limit=500").await, 200).await;
+    assert_eq!(ids_of(&page).len(), 3);
+    assert_eq!(page[0]["memberCount"], 1234);
+    let last = json_of(fx.get("/v1/groups?limit=500&offset=6").await, 200).await;
+    assert_eq!(ids_of(&last).len(), 1);
+    let beyond = json_of(fx.get("/v1/groups?limit=500&offset=7").await, 200).await;
+    assert_eq!(beyond, json!([]));
+}
+
+#[tokio::test]
+async fn deleted_and_purged_users_leave_every_group() {
+    let fx = Fixture::start(SimConfig::default()).await;
+    let store = fx.sim.store();
+    let users = store.seed_users(5);
+    let groups = store.seed_groups(2, 5);
+    let user_path = |id: u64| format!("/v1/users/{id}");
+    // Deleted through the API, in Domo's UI, purged, and by an edit.
+    assert_eq!(
+        fx.call(reqwest::Method::DELETE, &user_path(users[0]))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    store.mark_deleted(users[1]);
+    store.purge(users[2]);
+    store.edit_user(users[3], |user| user.deleted = true);
+    for &group in &groups {
+        assert_eq!(fx.members(group, "").await, vec![users[4]]);
+        let read = json_of(fx.get(&format!("/v1/groups/{group}")).await, 200).await;
+        assert_eq!(read["memberCount"], 1);
+    }
+    assert!(store.group_ids_of(users[0]).is_empty());
+    let deleted = json_of(fx.get(&user_path(users[0])).await, 200).await;
+    assert!(deleted.get("groups").is_none(), "the deleted subset");
+    let deleted_again = SimUser {
+        id: users[4],
+        deleted: true,
+        ..store.user(users[4]).unwrap()
+    };
+    store.insert_user(deleted_again);
+    assert!(store.groups().iter().all(|g| g.members.is_empty()));
+}
+
+#[tokio::test]
+async fn group_objects_carry_user_ids_when_switched_on() {
+    let fx = Fixture::start(SimConfig {
+        group_user_ids: true,
+        ..SimConfig::default()
+    })
+    .await;
+    let group = fx.sim.store().seed_groups(1, 2)[0];
+    let members: Vec<u64> = fx
+        .sim
+        .store()
+        .group(group)
+        .unwrap()
+        .members
+        .into_iter()
+        .collect();
+    let read = json_of(fx.get(&format!("/v1/groups/{group}")).await, 200).await;
+    assert_eq!(read["userIds"], json!(members));
+    let listed = json_of(fx.get("/v1/groups").await, 200).await;
+    assert_eq!(listed[0]["userIds"], json!(members));
+}
+
+#[tokio::test]
+async fn new_users_join_the_active_default_groups_unless_switched_off() {
+    for joins in [true, false] {
+        let fx = Fixture::start(SimConfig {
+            default_groups_gain_new_users: joins,
+            ..SimConfig::default()
+        })
+        .await;
+        let store = fx.sim.store();
+        let everyone = store.insert_group(SimGroup {
+            name: "Everyone".into(),
+            default: true,
+            ..SimGroup::default()
+        });
+        store.insert_group(SimGroup {
+            name: "Retired default".into(),
+            default: true,
+            active: false,
+            ..SimGroup::default()
+        });
+        store.insert_group(SimGroup {
+            name: "Plain".into(),
+            ..SimGroup::default()
+        });
+        let created = json_of(fx.create(alice()).await, 201).await;
+        let expected = if joins {
+            json!([{"id": everyone, "name": "Everyone"}])
+        } else {
+            json!([])
+        };
+        assert_eq!(created["groups"], expected);
+        // Users added behind the API's back join nothing.
+        let seeded = store.seed_users(1)[0];
+        assert!(store.group_ids_of(seeded).is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_dropped_connection_after_group_create_is_a_transport_error() {
+    let fx = Fixture::start(SimConfig {
+        drop_connection_after_group_create: 1,
+        ..SimConfig::default()
+    })
+    .await;
+    let outcome = fx
+        .http
+        .post(fx.url("/v1/groups"))
+        .bearer_auth(&fx.token)
+        .json(&json!({"name": "Lost"}))
+        .send()
+        .await;
+    assert!(outcome.expect_err("no answer").status().is_none());
+    assert_eq!(fx.sim.store().groups()[0].name, "Lost", "created anyway");
+    assert_eq!(
+        fx.sim.store().config().drop_connection_after_group_create,
+        0
+    );
+    assert_eq!(
+        fx.create_group(json!({"name": "Found"})).await.status(),
+        StatusCode::CREATED
+    );
+    // User creates are not affected by the group switch, nor the reverse.
+    assert_eq!(fx.create(alice()).await.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn group_endpoints_are_behind_the_gate() {
+    let fx = Fixture::start(SimConfig::default()).await;
+    let group = fx.sim.store().seed_groups(1, 1)[0];
+    let user = fx.sim.store().users()[0].id;
+    let routes = [
+        (reqwest::Method::GET, "/v1/groups".to_string()),
+        (reqwest::Method::POST, "/v1/groups".to_string()),
+        (reqwest::Method::GET, format!("/v1/groups/{group}")),
+        (reqwest::Method::PUT, format!("/v1/groups/{group}")),
+        (reqwest::Method::DELETE, format!("/v1/groups/{group}")),
+        (reqwest::Method::GET, format!("/v1/groups/{group}/users")),
+        (
+            reqwest::Method::PUT,
+            format!("/v1/groups/{group}/users/{user}"),
+        ),
+        (
+            reqwest::Method::DELETE,
+            format!("/v1/groups/{group}/users/{user}"),
+        ),
+    ];
+    for (method, path) in &routes {
+        let response = fx
+            .http
+            .request(method.clone(), fx.url(path))
+            .send()
+            .await
+            .unwrap();
+        error_message(response, 401).await;
+    }
+    // Injected errors do not perform group operations either.
+    fx.sim.store().set_config(SimConfig {
+        error_rate: 1.0,
+        ..SimConfig::default()
+    });
+    for (method, path) in &routes {
+        let response = fx
+            .send(method.clone(), path, json!({"name": "Changed"}))
+            .await;
+        assert!(response.status().is_server_error(), "{method} {path}");
+    }
+    let stored = fx.sim.store().group(group).unwrap();
+    assert_eq!(
+        (stored.name.as_str(), stored.members.len()),
+        ("Seed Group 1", 1)
+    );
+    assert_eq!(fx.sim.store().groups().len(), 1);
+    assert_eq!(fx.sim.store().stats().injected_errors, 8);
+}
+
+#[tokio::test]
+async fn stats_count_each_group_operation() {
+    let fx = Fixture::start(SimConfig::default()).await;
+    let user = fx.sim.store().seed_users(1)[0];
+    fx.sim.store().reset_stats();
+    let group = fx.new_group("Counted").await;
+    fx.create_group(json!({"name": "Counted"})).await; // duplicate: still a create
+    fx.get("/v1/groups").await;
+    fx.get(&format!("/v1/groups/{group}")).await;
+    fx.send(
+        reqwest::Method::PUT,
+        &format!("/v1/groups/{group}"),
+        json!({"name": "C"}),
+    )
+    .await;
+    fx.add_member(group, user).await;
+    fx.members(group, "").await;
+    fx.remove_member(group, user).await;
+    fx.remove_member(group, user).await; // not a member: still counted
+    fx.call(reqwest::Method::DELETE, &format!("/v1/groups/{group}"))
+        .await;
+    fx.get(&format!("/v1/groups/{group}/nowhere")).await;
+    assert_eq!(
+        fx.sim.store().stats(),
+        SimStats {
+            group_create_requests: 2,
+            group_list_requests: 1,
+            group_get_requests: 1,
+            group_update_requests: 1,
+            group_member_add_requests: 1,
+            group_member_list_requests: 1,
+            group_member_remove_requests: 2,
+            group_delete_requests: 1,
+            total_api_requests: 11,
+            ..SimStats::default()
+        }
+    );
+}
+
+#[tokio::test]
+async fn admin_endpoints_look_at_and_change_groups() {
+    let fx = Fixture::start(SimConfig::default()).await;
+    let admin = |path: &str| fx.url(&format!("/_sim{path}"));
+    let users = fx.sim.store().seed_users(3);
+
+    let created = json_of(
+        fx.http
+            .post(admin("/groups"))
+            .json(&json!({"name": "Ops", "members": [users[0], users[1]]}))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let group = created["id"].as_u64().unwrap();
+    assert_eq!(created["members"], json!([users[0], users[1]]));
+    assert_eq!(created["active"], true);
+    let bad = fx
+        .http
+        .post(admin("/groups"))
+        .json(&json!({"name": "X", "members": [42]}))
+        .send()
+        .await
+        .unwrap();
+    error_message(bad, 400).await;
+    // Names need not be unique behind the API's back.
+    let twin = fx
+        .http
+        .post(admin("/groups"))
+        .json(&json!({"name": "ops"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(twin.status(), StatusCode::OK);
+
+    let renamed = json_of(
+        fx.http
+            .patch(admin(&format!("/groups/{group}")))
+            .json(&json!({"name": "Operations", "default": true}))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(
+        (renamed["name"].as_str(), renamed["default"].as_bool()),
+        (Some("Operations"), Some(true))
+    );
+    let bad_field = fx
+        .http
+        .patch(admin(&format!("/groups/{group}")))
+        .json(&json!({"id": 1}))
+        .send()
+        .await
+        .unwrap();
+    error_message(bad_field, 400).await;
+
+    let member = |method: reqwest::Method, user: u64| {
+        fx.http
+            .request(method, admin(&format!("/groups/{group}/users/{user}")))
+            .send()
+    };
+    assert_eq!(
+        member(reqwest::Method::PUT, users[2])
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    error_message(member(reqwest::Method::PUT, users[2]).await.unwrap(), 404).await;
+    assert_eq!(
+        member(reqwest::Method::DELETE, users[0])
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    error_message(
+        member(reqwest::Method::DELETE, users[0]).await.unwrap(),
+        404,
+    )
+    .await;
+
+    let seeded = json_of(
+        fx.http
+            .post(admin("/seed_groups?count=2&members=5"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(ids_of(&seeded).len(), 2);
+    assert_eq!(
+        fx.sim.store().users().len(),
+        5,
+        "two users seeded to make five"
+    );
+
+    let all = json_of(fx.http.get(admin("/groups")).send().await.unwrap(), 200).await;
+    assert_eq!(all.as_array().unwrap().len(), 4);
+    assert_eq!(all[0]["name"], "Operations");
+    assert_eq!(all[0]["members"], json!([users[1], users[2]]));
+
+    // Deleting behind the API's back ignores members.
+    let deleted = fx
+        .http
+        .delete(admin(&format!("/groups/{group}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    error_message(
+        fx.http
+            .delete(admin(&format!("/groups/{group}")))
+            .send()
+            .await
+            .unwrap(),
+        404,
+    )
+    .await;
+    // Only the fixture's token request was an API request.
+    assert_eq!(fx.sim.store().stats().total_api_requests, 1);
+}
+
+#[tokio::test]
+async fn store_handle_pokes_groups_behind_the_apis_back() {
+    let fx = Fixture::start(SimConfig::default()).await;
+    let store = fx.sim.store();
+    let users = store.seed_users(2);
+    store.mark_deleted(users[1]);
+    let group = store.insert_group(SimGroup {
+        name: "Poked".into(),
+        members: [users[0], users[1], 42].into(),
+        ..SimGroup::default()
+    });
+    assert_eq!(
+        store.group(group).unwrap().members,
+        [users[0]].into(),
+        "live users only"
+    );
+    assert!(
+        !store.add_member_directly(group, users[0]),
+        "a member already"
+    );
+    assert!(!store.add_member_directly(group, users[1]), "deleted");
+    assert!(!store.add_member_directly(42, users[0]), "no such group");
+    assert!(store.remove_member_directly(group, users[0]));
+    assert!(!store.remove_member_directly(group, users[0]));
+    assert!(store.add_member_directly(group, users[0]));
+    assert_eq!(store.group_ids_of(users[0]), vec![group]);
+
+    assert!(store.edit_group(group, |g| g.name = "Renamed".into()));
+    let read = json_of(fx.get(&format!("/v1/groups/{group}")).await, 200).await;
+    assert_eq!(read["name"], "Renamed");
+    assert!(!store.edit_group(42, |_| {}));
+    assert!(store.delete_group_directly(group));
+    assert!(!store.delete_group_directly(group));
+    // Explicit ids are kept, and later ids come after them.
+    let explicit = store.insert_group(SimGroup {
+        id: 2_000_000_000,
+        ..SimGroup::default()
+    });
+    assert_eq!(explicit, 2_000_000_000);
+    assert_eq!(store.seed_groups(1, 0), vec![2_000_000_001]);
+}
+
+#[tokio::test]
+async fn an_outage_refuses_connections_closes_open_ones_then_ends() {
+    let fx = Fixture::start(SimConfig::default()).await;
+    let addr = fx.sim.addr();
+    // An idle keep-alive connection, opened before the outage.
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET /v1/users HTTP/1.1\r\nHost: sim\r\nAuthorization: bearer {}\r\n\r\n",
+        fx.token
+    );
+    idle.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = [0u8; 12];
+    idle.read_exact(&mut answer).await.unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 200");
+    let mut rest = vec![0u8; 4096];
+    let _ = idle.read(&mut rest).await.unwrap();
+
+    let started = Instant::now();
+    let closed = fx
+        .sim
+        .store()
+        .refuse_connections_for(Duration::from_millis(800));
+    assert!(closed >= 1, "the idle connection was open");
+    // The idle connection is closed at once, without an answer.
+    let mut after = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(2), idle.read_to_end(&mut after)).await;
+    assert!(read.is_ok(), "closed promptly");
+    assert!(after.is_empty(), "{}", String::from_utf8_lossy(&after));
+    // New connections are refused by the kernel: nothing listens.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let refused = tokio::net::TcpStream::connect(addr).await.unwrap_err();
+    assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+    let error = fx.http.get(fx.url("/v1/users")).send().await.unwrap_err();
+    assert!(error.is_connect(), "{error:?}");
+
+    // Once it ends, the same port answers again.
+    let mut status = None;
+    while started.elapsed() < Duration::from_secs(5) {
+        if let Ok(response) = fx.http.get(fx.url("/_sim/stats")).send().await {
+            status = Some(response.status());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, Some(StatusCode::OK));
+    assert!(started.elapsed() >= Duration::from_millis(800));
+    assert_eq!(fx.get("/v1/users").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn response_latency_delays_the_answer_not_the_work() {
+    let fx = Fixture::start(SimConfig::default()).await;
+    fx.sim.store().set_config(SimConfig {
+        response_latency: Duration::from_millis(300),
+        ..SimConfig::default()
+    });
+    let started = Instant::now();
+    let create = fx.create(alice());
+    let watch = async {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        fx.sim.store().users().len()
+    };
+    let (response, stored_early) = tokio::join!(create, watch);
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(stored_early, 1, "stored before the answer left");
+    assert!(started.elapsed() >= Duration::from_millis(300));
 }

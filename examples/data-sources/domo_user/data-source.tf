@@ -10,9 +10,11 @@ data "domo_user" "grace" {
 
 output "ada" {
   value = {
-    id    = data.domo_user.ada.id
-    role  = data.domo_user.ada.role
-    title = data.domo_user.ada.title
+    id        = data.domo_user.ada.id
+    role      = data.domo_user.ada.role
+    role_id   = data.domo_user.ada.role_id
+    title     = data.domo_user.ada.title
+    group_ids = data.domo_user.ada.group_ids
   }
 }
 

@@ -11,3 +11,11 @@ resource "domo_user" "analyst" {
   employee_number = "1815"
   send_invite     = true
 }
+
+# A custom role of the instance is set by its id; `role` then reads the
+# name Domo gives it.
+resource "domo_user" "auditor" {
+  name    = "Alan Turing"
+  email   = "alan.turing@example.com"
+  role_id = 101
+}

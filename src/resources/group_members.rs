@@ -1,0 +1,470 @@
+//! `domo_group_members`: the whole member list of one group, authoritative.
+//!
+//! What this resource promises:
+//! - after apply, the group's members are exactly `user_ids`: members Domo
+//!   has that the set lacks are removed, and the plan shows every user
+//!   added and removed (Terraform's set diff);
+//! - refresh reads the group's member listing page by page (500 a page),
+//!   never a request per member: a 5,000-member group costs 11 requests;
+//! - apply makes one request per user added or removed, as many at once as
+//!   the provider's `max_concurrent_requests` allows;
+//! - a user deleted in Domo while still listed refreshes fine (Domo no
+//!   longer lists it) with a warning naming it; the plan adds it back, and
+//!   apply then fails on that user alone, pointing at `user_ids`;
+//! - a partly failed update stores what was done, so state stays true.
+
+use std::collections::BTreeSet;
+
+use crate::domo::{DomoClient, MemberChanges};
+use crate::framework::{Outcome, Resource};
+use crate::model;
+use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
+use crate::provider::errors::{api_error, Action, ObjectKind};
+use crate::provider::models::id_strings;
+use crate::provider::rules::{check_id, check_id_set, parse_id, parse_id_set};
+
+model! {
+    /// A `domo_group_members` as Terraform holds it.
+    pub struct GroupMembersModel {
+        /// The group's id (the same as `group_id`).
+        id: Field<String> [computed],
+        /// Id of the group whose members this manages, such as
+        /// `domo_group.sales.id`. Changing it removes the members from the
+        /// old group and adds them to the new one.
+        group_id: Field<String> [required, requires_replace],
+        /// Ids of every member of the group, such as `domo_user.ada.id`.
+        /// Authoritative: members Domo has that are not listed here are
+        /// removed. An empty set leaves the group without members.
+        user_ids: Field<BTreeSet<String>> [required],
+    }
+}
+
+impl GroupMembersModel {
+    fn group_id(&self) -> Result<u64, Diagnostics> {
+        self.group_id.as_deref().and_then(parse_id).ok_or_else(|| {
+            Diagnostic::error(
+                "Invalid group id",
+                format!(
+                    "Expected Domo's numeric group id, found {:?}.",
+                    self.group_id
+                ),
+            )
+            .at(AttributePath::root("group_id"))
+            .into()
+        })
+    }
+
+    fn user_ids(&self) -> Result<BTreeSet<u64>, Diagnostics> {
+        self.user_ids
+            .known()
+            .and_then(parse_id_set)
+            .ok_or_else(|| {
+                Diagnostic::error(
+                    "Invalid user ids",
+                    "user_ids must be known Domo user ids at apply time; this is unexpected, please report it.",
+                )
+                .at(AttributePath::root("user_ids"))
+                .into()
+            })
+    }
+
+    /// State for the group `group_id` with these members, spelled as
+    /// `spelled` has them.
+    fn with_members(
+        group_id: &Field<String>,
+        members: &BTreeSet<u64>,
+        spelled: Option<&BTreeSet<String>>,
+    ) -> Self {
+        let members: Vec<u64> = members.iter().copied().collect();
+        GroupMembersModel {
+            id: group_id.clone(),
+            group_id: group_id.clone(),
+            user_ids: Field::Known(id_strings(&members, spelled)),
+        }
+    }
+}
+
+/// The members that `changes` made true, starting from `before`.
+fn after(before: &BTreeSet<u64>, changes: &MemberChanges) -> BTreeSet<u64> {
+    let mut now = before.clone();
+    now.extend(&changes.added);
+    for id in &changes.removed {
+        now.remove(id);
+    }
+    now
+}
+
+/// One error for every failed change, pointing at `user_ids`; users who do
+/// not exist get their own wording (the usual reason: deleted in Domo).
+fn failures(group_id: u64, changes: &MemberChanges) -> Diagnostics {
+    let mut missing = Vec::new();
+    let mut diagnostics = Diagnostics::default();
+    for failure in &changes.failed {
+        if failure.adding && failure.error.is_not_found() {
+            missing.push(failure.user_id.to_string());
+            continue;
+        }
+        let verb = if failure.adding { "add" } else { "remove" };
+        let mut d = api_error(Action::Update, ObjectKind::GroupMembership, &failure.error);
+        d.summary = format!(
+            "Could not {verb} Domo user {} {} group {group_id}",
+            failure.user_id,
+            if failure.adding { "to" } else { "from" }
+        );
+        diagnostics.push(d.at(AttributePath::root("user_ids")));
+    }
+    if !missing.is_empty() {
+        diagnostics.push(
+            Diagnostic::error(
+                "Domo users do not exist",
+                format!(
+                    "Cannot add {} to Domo group {group_id}: Domo has no such user (deleted in Domo, or never created): {}. Remove {} from user_ids. Every other member change was made.",
+                    if missing.len() == 1 { "this user" } else { "these users" },
+                    missing.join(", "),
+                    if missing.len() == 1 { "it" } else { "them" },
+                ),
+            )
+            .at(AttributePath::root("user_ids")),
+        );
+    }
+    diagnostics
+}
+
+fn no_such_group(group_id: u64) -> Diagnostic {
+    Diagnostic::error(
+        "No such Domo group",
+        format!("Domo has no group with id {group_id} (it may have been deleted). Check group_id; the domo_groups data source lists every group with its id."),
+    )
+    .at(AttributePath::root("group_id"))
+}
+
+/// Whether a batch of failed adds means the group itself is gone (every
+/// 404 looks alike).
+async fn group_is_gone(client: &DomoClient, group_id: u64, changes: &MemberChanges) -> bool {
+    let any_not_found = changes.failed.iter().any(|f| f.error.is_not_found());
+    any_not_found && matches!(client.get_group(group_id).await, Ok(None))
+}
+
+/// Makes the group's members go from `before` to `wanted`.
+async fn converge(
+    client: &DomoClient,
+    group_id: u64,
+    before: &BTreeSet<u64>,
+    wanted: &BTreeSet<u64>,
+) -> MemberChanges {
+    let add: Vec<u64> = wanted.difference(before).copied().collect();
+    let remove: Vec<u64> = before.difference(wanted).copied().collect();
+    tracing::debug!(
+        group_id,
+        add = add.len(),
+        remove = remove.len(),
+        "changing group members"
+    );
+    client.change_group_members(group_id, &add, &remove).await
+}
+
+/// The warning for users state listed that Domo no longer lists and that
+/// no longer exist: the plan will try to add them back, which cannot work.
+async fn deleted_users_warning(
+    client: &DomoClient,
+    group_id: u64,
+    vanished: impl Iterator<Item = u64>,
+) -> Option<Diagnostic> {
+    let mut deleted = Vec::new();
+    for id in vanished {
+        // Served from the shared user listing when there are many.
+        if let Ok(None) = client.read_user(id).await {
+            deleted.push(id.to_string());
+        }
+    }
+    (!deleted.is_empty()).then(|| {
+        Diagnostic::warning(
+            "Users in user_ids no longer exist in Domo",
+            format!(
+                "These Domo users were members of group {group_id} and have since been deleted in Domo: {}. If user_ids still lists them, the plan adds them back and the apply will fail: remove them from user_ids.",
+                deleted.join(", ")
+            ),
+        )
+        .at(AttributePath::root("user_ids"))
+    })
+}
+
+pub struct GroupMembersResource;
+
+#[tonic::async_trait]
+impl Resource for GroupMembersResource {
+    type Model = GroupMembersModel;
+    const TYPE_NAME: &'static str = "domo_group_members";
+    const DESCRIPTION: &'static str = "The complete member list of one Domo group. Authoritative: members the group has in Domo that `user_ids` does not list are removed. Do not combine it with `domo_group_membership` for the same group: the two would undo each other's changes.";
+
+    fn validate(&self, config: &GroupMembersModel) -> Diagnostics {
+        Diagnostics(
+            [
+                check_id(
+                    &config.group_id,
+                    "Domo group",
+                    AttributePath::root("group_id"),
+                ),
+                check_id_set(
+                    &config.user_ids,
+                    "Domo user",
+                    AttributePath::root("user_ids"),
+                ),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+        )
+    }
+
+    fn modify_plan(
+        &self,
+        _prior: Option<&GroupMembersModel>,
+        planned: &mut GroupMembersModel,
+        _config: &GroupMembersModel,
+    ) -> Diagnostics {
+        // The id is the group id, known as soon as group_id is.
+        planned.id = planned.group_id.clone();
+        Diagnostics::default()
+    }
+
+    async fn create(
+        &self,
+        client: &DomoClient,
+        planned: GroupMembersModel,
+    ) -> Result<Outcome<GroupMembersModel>, Diagnostics> {
+        let group_id = planned.group_id()?;
+        let wanted = planned.user_ids()?;
+        let current: BTreeSet<u64> = match client.list_group_members(group_id).await {
+            Ok(members) => members.into_iter().collect(),
+            Err(e) if e.is_not_found() => return Err(no_such_group(group_id).into()),
+            Err(e) => return Err(api_error(Action::Read, ObjectKind::Group, &e).into()),
+        };
+        let changes = converge(client, group_id, &current, &wanted).await;
+        if changes.failed.is_empty() {
+            return Ok(Outcome::new(planned));
+        }
+        if group_is_gone(client, group_id, &changes).await {
+            return Err(no_such_group(group_id).into());
+        }
+        // No state for a create that failed in part (Terraform would taint
+        // it, and replacing it would remove every member): the next apply
+        // reads the members again and finishes the job.
+        Err(failures(group_id, &changes))
+    }
+
+    async fn read(
+        &self,
+        client: &DomoClient,
+        current: GroupMembersModel,
+        _private: &[u8],
+    ) -> Result<Outcome<GroupMembersModel>, Diagnostics> {
+        let group_id = current.group_id()?;
+        let members: BTreeSet<u64> = match client.list_group_members(group_id).await {
+            Ok(members) => members.into_iter().collect(),
+            Err(e) if e.is_not_found() => {
+                return Ok(Outcome::gone().with_diagnostic(Diagnostic::warning(
+                    "Domo group no longer exists",
+                    format!("Domo group {group_id} was not found, so its member list was removed from Terraform state. If the configuration still manages it, the next apply fails until group_id names a group that exists."),
+                )))
+            }
+            Err(e) => return Err(api_error(Action::Read, ObjectKind::Group, &e).into()),
+        };
+        let known = current.user_ids.known();
+        let vanished: Vec<u64> = known
+            .and_then(parse_id_set)
+            .map(|before| before.difference(&members).copied().collect())
+            .unwrap_or_default();
+        let mut outcome = Outcome::new(GroupMembersModel::with_members(
+            &current.group_id,
+            &members,
+            known,
+        ));
+        if let Some(warning) = deleted_users_warning(client, group_id, vanished.into_iter()).await {
+            outcome = outcome.with_diagnostic(warning);
+        }
+        Ok(outcome)
+    }
+
+    async fn update(
+        &self,
+        client: &DomoClient,
+        prior: GroupMembersModel,
+        planned: GroupMembersModel,
+        _private: &[u8],
+    ) -> Result<Outcome<GroupMembersModel>, Diagnostics> {
+        let group_id = prior.group_id()?;
+        // The prior state was refreshed from Domo when the plan was made:
+        // the difference is exactly the requests to send.
+        let before = prior.user_ids()?;
+        let wanted = planned.user_ids()?;
+        let changes = converge(client, group_id, &before, &wanted).await;
+        if changes.failed.is_empty() {
+            return Ok(Outcome::new(planned));
+        }
+        if group_is_gone(client, group_id, &changes).await {
+            return Ok(Outcome::gone().with_diagnostic(no_such_group(group_id)));
+        }
+        // Store what was done, with the errors: state stays true.
+        let now = after(&before, &changes);
+        let spelled: BTreeSet<String> = planned
+            .user_ids
+            .known()
+            .into_iter()
+            .chain(prior.user_ids.known())
+            .flatten()
+            .cloned()
+            .collect();
+        let mut outcome = Outcome::new(GroupMembersModel::with_members(
+            &planned.group_id,
+            &now,
+            Some(&spelled),
+        ));
+        outcome.diagnostics = failures(group_id, &changes);
+        Ok(outcome)
+    }
+
+    async fn delete(
+        &self,
+        client: &DomoClient,
+        prior: GroupMembersModel,
+    ) -> Result<Outcome<GroupMembersModel>, Diagnostics> {
+        let group_id = prior.group_id()?;
+        let before = prior.user_ids()?;
+        let changes = converge(client, group_id, &before, &BTreeSet::new()).await;
+        if changes.failed.is_empty() {
+            return Ok(Outcome::gone());
+        }
+        let now = after(&before, &changes);
+        let mut outcome = Outcome::new(GroupMembersModel::with_members(
+            &prior.group_id,
+            &now,
+            prior.user_ids.known(),
+        ));
+        outcome.diagnostics = failures(group_id, &changes);
+        Ok(outcome)
+    }
+
+    async fn import(
+        &self,
+        client: &DomoClient,
+        raw_id: &str,
+    ) -> Result<Outcome<GroupMembersModel>, Diagnostics> {
+        let Some(group_id) = parse_id(raw_id) else {
+            return Err(Diagnostic::error(
+                "Invalid import id",
+                format!("\"{raw_id}\" is not a Domo group id. Import the member list of a group by the group's id, for example:\n\n  terraform import domo_group_members.sales 1234567"),
+            )
+            .into());
+        };
+        match client.list_group_members(group_id).await {
+            Ok(members) => Ok(Outcome::new(GroupMembersModel::with_members(
+                &Field::Known(group_id.to_string()),
+                &members.into_iter().collect(),
+                None,
+            ))),
+            Err(e) if e.is_not_found() => Err(Diagnostic::error(
+                "Cannot import: no such Domo group",
+                format!("No Domo group with id {group_id} exists. The domo_groups data source lists every group with its id."),
+            )
+            .into()),
+            Err(e) => Err(api_error(Action::Import, ObjectKind::Group, &e).into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domo::{DomoError, MemberChangeFailure};
+    use crate::framework::register;
+    use crate::protocol::{Model, Value};
+
+    fn config(group_id: &str, users: &[&str]) -> Value {
+        GroupMembersModel {
+            id: Field::Null,
+            group_id: Field::Known(group_id.into()),
+            user_ids: Field::Known(users.iter().map(|s| s.to_string()).collect()),
+        }
+        .to_value()
+    }
+
+    #[test]
+    fn bad_ids_fail_at_their_attribute() {
+        let r = register(GroupMembersResource);
+        let d = r.validate(&config("sales", &["1", "ada"]));
+        assert_eq!(
+            d.paths(),
+            vec![
+                AttributePath::root("group_id"),
+                AttributePath::root("user_ids")
+            ]
+        );
+        assert!(r.validate(&config("7", &[])).is_empty());
+    }
+
+    #[test]
+    fn the_plan_knows_the_id_and_a_new_group_replaces() {
+        let r = register(GroupMembersResource);
+        let c = config("7", &["1"]);
+        let planned = r.plan(Value::Null, c.clone(), c).unwrap();
+        let m = GroupMembersModel::from_value(&planned.state)
+            .unwrap()
+            .unwrap();
+        assert_eq!(m.id.as_deref(), Some("7"));
+        let moved = config("8", &["1"]);
+        let planned = r.plan(planned.state, moved.clone(), moved).unwrap();
+        assert_eq!(
+            planned.requires_replace,
+            vec![AttributePath::root("group_id")]
+        );
+    }
+
+    #[test]
+    fn partial_results_keep_what_was_done_and_name_each_failure() {
+        let not_found = || DomoError::Api {
+            method: "PUT".into(),
+            path: "/v1/groups/7/users/9".into(),
+            status: 404,
+            message: "User 9 not found".into(),
+            toe: None,
+        };
+        let changes = MemberChanges {
+            added: vec![3],
+            removed: vec![1],
+            failed: vec![
+                MemberChangeFailure {
+                    user_id: 9,
+                    adding: true,
+                    error: not_found(),
+                },
+                MemberChangeFailure {
+                    user_id: 2,
+                    adding: false,
+                    error: DomoError::Timeout {
+                        method: "DELETE".into(),
+                        path: "/v1/groups/7/users/2".into(),
+                        waited: std::time::Duration::from_secs(30),
+                    },
+                },
+            ],
+        };
+        let before = BTreeSet::from([1, 2]);
+        assert_eq!(after(&before, &changes), BTreeSet::from([2, 3]));
+        let d = failures(7, &changes);
+        assert_eq!(d.0.len(), 2);
+        assert!(d
+            .0
+            .iter()
+            .all(|d| d.attribute == Some(AttributePath::root("user_ids"))));
+        assert_eq!(d.0[0].summary, "Could not remove Domo user 2 from group 7");
+        assert_eq!(d.0[1].summary, "Domo users do not exist");
+        assert!(
+            d.0[1]
+                .detail
+                .contains("such user (deleted in Domo, or never created): 9. Remove it"),
+            "{}",
+            d.0[1].detail
+        );
+    }
+}
