@@ -9,6 +9,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
+use common::sim::domo_users;
 use common::terraform::{plan_counts, TfResult, Workspace};
 use serde_json::Value;
 use terraform_provider_domo::sim::{SimConfig, SimStore, SimUser, Simulator};
@@ -116,15 +117,6 @@ fn state_accounts(roster: &Value) -> BTreeSet<(String, String)> {
             let id = a["id"].as_str()?;
             Some((id.to_owned(), a["email"].as_str()?.to_lowercase()))
         })
-        .collect()
-}
-
-/// (id, lower-cased email) of every live user in the simulator.
-fn domo_users(store: &SimStore) -> BTreeSet<(String, String)> {
-    store
-        .users()
-        .into_iter()
-        .map(|u| (u.id.to_string(), u.email.to_lowercase()))
         .collect()
 }
 

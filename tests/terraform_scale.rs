@@ -8,9 +8,10 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Instant;
 
+use common::sim::domo_users;
 use common::terraform::{plan_counts, TfResult, Workspace};
 use serde_json::json;
-use terraform_provider_domo::sim::{SimConfig, SimStore, SimUser, Simulator};
+use terraform_provider_domo::sim::{SimConfig, SimUser, Simulator};
 
 const PARALLELISM: &str = "-parallelism=10";
 
@@ -72,15 +73,6 @@ async fn state_users(ws: &Workspace) -> BTreeSet<(String, String)> {
             assert!(!id.is_empty(), "{address} has no id");
             (id, email)
         })
-        .collect()
-}
-
-/// (id, lower-cased email) of every live user in the simulator.
-fn domo_users(store: &SimStore) -> BTreeSet<(String, String)> {
-    store
-        .users()
-        .into_iter()
-        .map(|u| (u.id.to_string(), u.email.to_lowercase()))
         .collect()
 }
 

@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod errors;
+pub mod freshness;
 pub mod models;
 pub mod rules;
 

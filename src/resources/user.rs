@@ -10,20 +10,19 @@
 //!   the next plan creates it again;
 //! - `send_invite` only matters at creation and never causes an API call.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::domo::{same_email, DomoClient, DomoError, User, UserFields};
 use crate::framework::{Outcome, Resource};
 use crate::model;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
 use crate::provider::errors::{api_error, deleted, imported, Action, ObjectKind};
+use crate::provider::freshness::{created_recently, creation_mark};
 use crate::provider::models::UserProfile;
 use crate::provider::rules::{check_email, looks_like_email, parse_id};
 
-/// For this long after we create a user, a 404 is taken for Domo's
-/// replication lag rather than a deletion...
-const FRESH_USER_WINDOW: Duration = Duration::from_secs(120);
-/// ...and retried for at most this long.
+/// For a user created less than [`FRESH_WINDOW`](crate::provider::freshness::FRESH_WINDOW) ago, a 404
+/// is retried for at most this long (Domo's replication lag).
 const NOT_FOUND_RETRY_BUDGET: Duration = Duration::from_secs(15);
 
 model! {
@@ -109,30 +108,6 @@ impl UserModel {
             && self.timezone == planned.timezone
             && self.locale == planned.locale)
     }
-}
-
-/// Private state kept with each user: when this provider created it, so a
-/// 404 right after creation can be recognised as replication lag.
-fn private_for_new_user(now: SystemTime) -> Vec<u8> {
-    let ms = now
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis();
-    serde_json::json!({ "created_unix_ms": ms })
-        .to_string()
-        .into_bytes()
-}
-
-fn created_recently(private: &[u8], now: SystemTime) -> bool {
-    let Ok(json) = serde_json::from_slice::<serde_json::Value>(private) else {
-        return false;
-    };
-    let Some(ms) = json.get("created_unix_ms").and_then(|v| v.as_u64()) else {
-        return false;
-    };
-    let created = UNIX_EPOCH + Duration::from_millis(ms);
-    now.duration_since(created)
-        .is_ok_and(|age| age < FRESH_USER_WINDOW)
 }
 
 /// Reads a user for refresh, retrying a 404 for a bounded time when the
@@ -292,8 +267,10 @@ impl Resource for UserResource {
             .fields(&planned.email, &planned.timezone, &planned.locale)?;
         let send_invite = planned.send_invite.known().copied().unwrap_or(false);
         match client.create_user(&fields, send_invite).await {
-            Ok(user) => Ok(Outcome::new(planned.applied(&user))
-                .with_private(private_for_new_user(SystemTime::now()))),
+            Ok(user) => {
+                Ok(Outcome::new(planned.applied(&user))
+                    .with_private(creation_mark(SystemTime::now())))
+            }
             Err(e) if e.is_conflict() => {
                 let existing = client
                     .find_user_by_email(&fields.email)
@@ -642,18 +619,5 @@ mod tests {
         assert_eq!(up.get("title"), Some(&Value::Null));
         assert!(resource().upgrade(1, &raw).is_err());
         assert!(resource().upgrade(-1, &raw).is_err());
-    }
-
-    #[test]
-    fn private_state_marks_fresh_users() {
-        let now = SystemTime::now();
-        let p = private_for_new_user(now);
-        assert!(created_recently(&p, now + Duration::from_secs(5)));
-        assert!(!created_recently(
-            &p,
-            now + FRESH_USER_WINDOW + Duration::from_secs(1)
-        ));
-        assert!(!created_recently(b"", now));
-        assert!(!created_recently(b"garbage", now));
     }
 }

@@ -27,7 +27,7 @@
 //! this file holds the Terraform side: per-entry diff, validation, state.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use crate::domo::roles::{role_id_of, role_name_of};
 use crate::domo::{same_email, ChangeDone, DomoClient, DomoError, User, UserChange};
@@ -36,6 +36,7 @@ use crate::model;
 use crate::protocol::diagnostics::Severity;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
 use crate::provider::errors::{api_error, Action, ObjectKind};
+use crate::provider::freshness::{created_recently, creation_mark};
 use crate::provider::models::UserProfile;
 use crate::provider::rules::{check_role, looks_like_email, parse_id};
 
@@ -44,10 +45,9 @@ use crate::provider::rules::{check_role, looks_like_email, parse_id};
 const MAX_ENTRY_DIAGNOSTICS: usize = 20;
 /// Keys named in that summary.
 const MAX_KEYS_IN_SUMMARY: usize = 50;
-/// For this long after an apply created users, a user that reads as gone
-/// is taken for Domo's replication lag first...
-const FRESH_USERS_WINDOW: Duration = Duration::from_secs(120);
-/// ...and read again for at most this long.
+/// For users created less than [`FRESH_WINDOW`](crate::provider::freshness::FRESH_WINDOW) ago, one that
+/// reads as gone is read again for at most this long (Domo's replication
+/// lag).
 const NOT_FOUND_RETRY_BUDGET: Duration = Duration::from_secs(15);
 
 /// `on_removal` values.
@@ -687,30 +687,6 @@ fn existing_email(key: &str, error: Option<&DomoError>) -> Diagnostic {
     .at(entry_path(key, None))
 }
 
-/// Private state: when an apply last created users, so that a refresh soon
-/// after can tell Domo's replication lag from a deletion.
-fn private_for_creation(now: SystemTime) -> Vec<u8> {
-    let ms = now
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_millis();
-    serde_json::json!({ "created_unix_ms": ms })
-        .to_string()
-        .into_bytes()
-}
-
-fn created_recently(private: &[u8], now: SystemTime) -> bool {
-    let Ok(json) = serde_json::from_slice::<serde_json::Value>(private) else {
-        return false;
-    };
-    let Some(ms) = json.get("created_unix_ms").and_then(|v| v.as_u64()) else {
-        return false;
-    };
-    let created = UNIX_EPOCH + Duration::from_millis(ms);
-    now.duration_since(created)
-        .is_ok_and(|age| age < FRESH_USERS_WINDOW)
-}
-
 /// The change that writes `planned` into Domo for `key`: the whole user,
 /// with the key as its address.
 fn fields_for(key: &str, planned: &RosterEntry) -> Result<crate::domo::UserFields, Diagnostic> {
@@ -911,7 +887,7 @@ async fn apply_roster(
     let mut outcome = Outcome::new(planned.with_people(assembly.people));
     outcome.diagnostics = diagnostics;
     if created_any {
-        outcome = outcome.with_private(private_for_creation(SystemTime::now()));
+        outcome = outcome.with_private(creation_mark(SystemTime::now()));
     }
     Ok(outcome)
 }
