@@ -435,12 +435,15 @@ impl DomoClient {
                 }
             }
         }
-        // What the listing settled, and which users need a GET.
+        // What the listing settled (by this batch or an earlier read, such
+        // as another roster's refresh in the same process: a small batch
+        // after a complete listing costs nothing), and which users need a
+        // GET.
         let settled: Vec<Option<Result<Option<User>, DomoError>>> = {
             let state = directory.lock();
             ids.iter()
                 .map(|id| match state.lookup(*id) {
-                    Some(Found::User(user)) if use_listing => Some(Ok(Some(*user))),
+                    Some(Found::User(user)) => Some(Ok(Some(*user))),
                     _ => None,
                 })
                 .collect()

@@ -1028,6 +1028,18 @@ async fn a_bulk_read_walks_the_listing_once_and_gets_only_what_it_cannot_settle(
     // Token, 3 pages (the last one short), 2 GETs.
     assert_eq!((s.list_requests, s.get_requests), (3, 2), "{s:?}");
     assert_eq!(s.total_api_requests, 6, "{s:?}");
+
+    // Later batches of any size (say, smaller rosters of the same
+    // process) are served by that complete listing: no call at all.
+    sim.store().reset_stats();
+    for batch in [&ids[..3], &ids[100..400]] {
+        let results = client.read_users(batch).await;
+        for (id, result) in batch.iter().zip(&results) {
+            let found = result.as_ref().expect("no error").as_ref();
+            assert_eq!(found.map(|u| u.id), Some(*id));
+        }
+    }
+    assert_eq!(stats(&sim).total_api_requests, 0, "{:?}", stats(&sim));
 }
 
 #[tokio::test]
