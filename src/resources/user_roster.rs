@@ -1627,6 +1627,12 @@ mod tests {
         plan(None, &cfg)
     }
 
+    /// The state of a roster created from `config` without a problem.
+    async fn created(client: &DomoClient, config: RosterModel) -> RosterModel {
+        let outcome = UserRosterResource.create(client, config).await;
+        outcome.expect("created").state.expect("a state")
+    }
+
     fn ids(model: &RosterModel) -> Vec<String> {
         accounts(model)
             .values()
@@ -1688,12 +1694,7 @@ mod tests {
     async fn later_failures_are_errors_and_keep_what_exists() {
         let sim = Simulator::start(SimConfig::default()).await.unwrap();
         let client = client(&sim);
-        let state = UserRosterResource
-            .create(&client, people(6))
-            .await
-            .unwrap()
-            .state
-            .unwrap();
+        let state = created(&client, people(6)).await;
         let mut config = sim.store().config();
         config.fail_every_nth_create = 1; // every create fails from now on
         sim.store().set_config(config);
@@ -1780,12 +1781,7 @@ mod tests {
         let mut wanted = people(4);
         wanted.adopt_existing = Field::Known(true);
         sim.store().reset_stats();
-        let state = UserRosterResource
-            .create(&client, wanted)
-            .await
-            .unwrap()
-            .state
-            .unwrap();
+        let state = created(&client, wanted).await;
         let stats = sim.store().stats();
         assert_eq!(
             (stats.create_requests, stats.update_requests),
@@ -1809,12 +1805,7 @@ mod tests {
         let client = client(&sim);
         let mut wanted = people(3);
         wanted.on_removal = Field::Known(KEEP.into());
-        let state = UserRosterResource
-            .create(&client, wanted)
-            .await
-            .unwrap()
-            .state
-            .unwrap();
+        let state = created(&client, wanted).await;
         let outcome = UserRosterResource.delete(&client, state).await.unwrap();
         assert!(outcome.state.is_none());
         assert_eq!(sim.store().users().len(), 3, "kept");
@@ -1837,12 +1828,7 @@ mod tests {
     async fn refresh_reads_the_listing_once_and_drops_deleted_users_with_a_warning() {
         let sim = Simulator::start(SimConfig::default()).await.unwrap();
         let client = client(&sim);
-        let state = UserRosterResource
-            .create(&client, people(600))
-            .await
-            .unwrap()
-            .state
-            .unwrap();
+        let state = created(&client, people(600)).await;
         let users = sim.store().users();
         assert!(sim.store().purge(users[10].id));
         assert!(sim
