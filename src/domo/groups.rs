@@ -188,25 +188,15 @@ impl DomoClient {
         request: &ApiRequest<'_>,
         name: &str,
     ) -> Result<Option<Group>, DomoError> {
-        const LOOKUPS: u32 = 3;
-        let mut budget = RetryBudget::default();
-        for lookup in 1..=LOOKUPS {
-            if let Some(group) = self.newest_named(op, name).await? {
-                tracing::debug!(id = group.id, "adopting the group an earlier create made");
-                return Ok(Some(group));
-            }
-            let why = "looking again for the group an earlier create made";
-            let setback = Setback::Transient { server_wait: None };
-            if lookup == LOOKUPS
-                || !self
-                    .inner
-                    .wait_to_retry(op, request, &mut budget, setback, why)
-                    .await
-            {
-                break;
-            }
+        let why = "looking again for the group an earlier create made";
+        let found = self
+            .inner
+            .look_for_created(op, request, why, || self.newest_named(op, name))
+            .await?;
+        if let Some(group) = &found {
+            tracing::debug!(id = group.id, "adopting the group an earlier create made");
         }
-        Ok(None)
+        Ok(found)
     }
 
     /// The group with this id; `None` when Domo answers 404.

@@ -293,6 +293,38 @@ impl Http {
         }
     }
 
+    /// Runs `lookup` until it finds something, at most three times, waiting
+    /// with backoff in between (`why` is logged with each wait): how the
+    /// client looks for what a create whose answer was lost made, in case
+    /// Domo's listing lags behind the create.
+    pub(crate) async fn look_for_created<T, Fut>(
+        &self,
+        op: &Operation,
+        request: &ApiRequest<'_>,
+        why: &'static str,
+        mut lookup: impl FnMut() -> Fut,
+    ) -> Result<Option<T>, DomoError>
+    where
+        Fut: std::future::Future<Output = Result<Option<T>, DomoError>>,
+    {
+        const LOOKUPS: u32 = 3;
+        let mut budget = RetryBudget::default();
+        for attempt in 1..=LOOKUPS {
+            if let Some(found) = lookup().await? {
+                return Ok(Some(found));
+            }
+            let setback = Setback::Transient { server_wait: None };
+            if attempt == LOOKUPS
+                || !self
+                    .wait_to_retry(op, request, &mut budget, setback, why)
+                    .await
+            {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
     /// Waits before one more retry of `request` after `setback`, when its
     /// budget and the operation's deadline allow; false when they do not.
     /// Also used by callers that drive a step themselves (resending a

@@ -130,25 +130,15 @@ impl DomoClient {
         request: &ApiRequest<'_>,
         email: &str,
     ) -> Result<Option<User>, DomoError> {
-        const LOOKUPS: u32 = 3;
-        let mut budget = RetryBudget::default();
-        for lookup in 1..=LOOKUPS {
-            if let Some(user) = self.find_by_email_in(op, email).await? {
-                tracing::debug!(id = user.id, "adopting the user an earlier create made");
-                return Ok(Some(user));
-            }
-            let why = "looking again for the user an earlier create made";
-            let setback = Setback::Transient { server_wait: None };
-            if lookup == LOOKUPS
-                || !self
-                    .inner
-                    .wait_to_retry(op, request, &mut budget, setback, why)
-                    .await
-            {
-                break;
-            }
+        let why = "looking again for the user an earlier create made";
+        let found = self
+            .inner
+            .look_for_created(op, request, why, || self.find_by_email_in(op, email))
+            .await?;
+        if let Some(user) = &found {
+            tracing::debug!(id = user.id, "adopting the user an earlier create made");
         }
-        Ok(None)
+        Ok(found)
     }
 
     /// Replaces the user's fields (the whole object, see
