@@ -20,10 +20,12 @@ use reqwest::Method;
 use serde_json::{Map, Value};
 
 use super::error::DomoError;
-use super::http::{invalid_response, status_error, ApiRequest, ApiResponse, Operation, SendError};
+use super::http::{
+    invalid_response, status_error, ApiRequest, ApiResponse, CreateOnce, Operation, SendError,
+};
 use super::model::parse_id;
 use super::paging::{PageSize, PageWalk, Progress};
-use super::retry::{Repeat, RetryBudget, Setback};
+use super::retry::Repeat;
 use super::DomoClient;
 
 /// Rows asked for per page of either listing: the users listing's
@@ -118,85 +120,27 @@ impl DomoClient {
             body: Some(&body),
             repeat: Repeat::Unsafe,
         };
-        let mut resends = RetryBudget::default();
-        let mut may_exist_already = false;
-        let created = loop {
-            let uncertain = match self.inner.send(&op, &request).await {
-                Ok(response) if response.is_success() => {
-                    match response.json().as_ref().map(parse_group) {
-                        Some(Ok(group)) => break group,
-                        // No group in the answer: fetch what was created.
-                        _ => match self.newest_named(&op, &fields.name).await? {
-                            Some(group) => break group,
-                            None => {
-                                return Err(invalid_response(
-                                    &request,
-                                    response.status,
-                                    "Domo reported success but returned no group, \
-                                     and no group with this name can be found",
-                                ))
-                            }
-                        },
-                    }
-                }
-                Ok(response) => {
-                    let error = status_error(&request, &response);
-                    if may_exist_already && error.is_duplicate_name() {
-                        // An earlier attempt did create it after all.
-                        match self
-                            .await_created_group(&op, &request, &fields.name)
-                            .await?
-                        {
-                            Some(group) => break group,
-                            None => return Err(error),
-                        }
-                    }
-                    return Err(error);
-                }
-                Err(SendError::Failed(error)) => return Err(error),
-                Err(SendError::MaybeProcessed(error)) => error,
-            };
-            may_exist_already = true;
-            tracing::debug!(error = %uncertain, "group create may have reached Domo; looking it up by name");
-            if let Some(group) = self.newest_named(&op, &fields.name).await? {
-                tracing::debug!(id = group.id, "adopting the group an uncertain create made");
-                break group;
-            }
-            let why = "resending a group create after checking Domo has no such group";
-            let setback = Setback::Transient { server_wait: None };
-            if !self
-                .inner
-                .wait_to_retry(&op, &request, &mut resends, setback, why)
-                .await
-            {
-                return Err(uncertain);
-            }
+        let create = CreateOnce {
+            request: &request,
+            kind: "group",
+            key: "name",
+            is_taken: DomoError::is_duplicate_name,
         };
+        let created = self
+            .inner
+            .create_once(
+                &op,
+                create,
+                |json| parse_group(json).ok(),
+                || self.newest_named(&op, &fields.name),
+            )
+            .await?;
         match fields.active {
             Some(active) if active != created.active => {
                 self.update_group_in(&op, created.id, fields).await
             }
             _ => Ok(created),
         }
-    }
-
-    /// Looks for the group an earlier, unanswered create made, a few times
-    /// over (with backoff) in case the listing lags behind the create.
-    async fn await_created_group(
-        &self,
-        op: &Operation,
-        request: &ApiRequest<'_>,
-        name: &str,
-    ) -> Result<Option<Group>, DomoError> {
-        let why = "looking again for the group an earlier create made";
-        let found = self
-            .inner
-            .look_for_created(op, request, why, || self.newest_named(op, name))
-            .await?;
-        if let Some(group) = &found {
-            tracing::debug!(id = group.id, "adopting the group an earlier create made");
-        }
-        Ok(found)
     }
 
     /// The group with this id; `None` when Domo answers 404.

@@ -28,6 +28,18 @@ const TOKEN_PATH: &str = "/oauth/token";
 /// Longest error text quoted from a non-JSON error body.
 const MAX_QUOTED_BODY: usize = 300;
 
+/// What [`Http::create_once`] needs to know about one kind of object.
+pub(crate) struct CreateOnce<'a, 'b> {
+    /// The create (sent as [`Repeat::Unsafe`]: never resent blindly).
+    pub request: &'a ApiRequest<'b>,
+    /// What is created, for messages: "user", "group".
+    pub kind: &'static str,
+    /// What the lookup finds it by, for messages: "email", "name".
+    pub key: &'static str,
+    /// Whether an error answer says that key is taken.
+    pub is_taken: fn(&DomoError) -> bool,
+}
+
 /// One logical operation (a public client call): its deadline bounds every
 /// request, wait and retry made on its behalf.
 pub(crate) struct Operation {
@@ -293,11 +305,88 @@ impl Http {
         }
     }
 
+    /// Sends a create without ever making two objects. When the answer is
+    /// lost and the create may have reached Domo, `find` looks the object up
+    /// by its unique key and adopts it; only when Domo has none is the
+    /// create sent again, within the retry budget. A "taken" answer after
+    /// such an attempt means the attempt did create it, so that object is
+    /// looked for a few times (the listing may lag behind the create). A
+    /// success whose answer holds no object (`parse` gives `None`) is
+    /// settled by `find` too.
+    pub(crate) async fn create_once<T, Fut>(
+        &self,
+        op: &Operation,
+        create: CreateOnce<'_, '_>,
+        parse: impl Fn(&Value) -> Option<T>,
+        mut find: impl FnMut() -> Fut,
+    ) -> Result<T, DomoError>
+    where
+        Fut: std::future::Future<Output = Result<Option<T>, DomoError>>,
+    {
+        let CreateOnce {
+            request,
+            kind,
+            key,
+            is_taken,
+        } = create;
+        let mut resends = RetryBudget::default();
+        let mut may_exist_already = false;
+        loop {
+            let uncertain = match self.send(op, request).await {
+                Ok(response) if response.is_success() => {
+                    if let Some(created) = response.json().as_ref().and_then(&parse) {
+                        return Ok(created);
+                    }
+                    // No object in the answer: fetch what was created.
+                    return find().await?.ok_or_else(|| {
+                        invalid_response(
+                            request,
+                            response.status,
+                            format!(
+                                "Domo reported success but returned no {kind}, \
+                                 and no {kind} with this {key} can be found"
+                            ),
+                        )
+                    });
+                }
+                Ok(response) => {
+                    let error = status_error(request, &response);
+                    if may_exist_already && is_taken(&error) {
+                        // An earlier attempt did create it after all.
+                        let why = "looking again for what an earlier create made";
+                        if let Some(created) =
+                            self.look_for_created(op, request, why, &mut find).await?
+                        {
+                            tracing::debug!(kind, "adopting what an earlier create made");
+                            return Ok(created);
+                        }
+                    }
+                    return Err(error);
+                }
+                Err(SendError::Failed(error)) => return Err(error),
+                Err(SendError::MaybeProcessed(error)) => error,
+            };
+            may_exist_already = true;
+            tracing::debug!(error = %uncertain, kind, key, "create may have reached Domo; looking it up");
+            if let Some(created) = find().await? {
+                tracing::debug!(kind, "adopting what an uncertain create made");
+                return Ok(created);
+            }
+            let why = "resending a create after checking Domo has no such object";
+            let setback = Setback::Transient { server_wait: None };
+            if !self
+                .wait_to_retry(op, request, &mut resends, setback, why)
+                .await
+            {
+                return Err(uncertain);
+            }
+        }
+    }
+
     /// Runs `lookup` until it finds something, at most three times, waiting
-    /// with backoff in between (`why` is logged with each wait): how the
-    /// client looks for what a create whose answer was lost made, in case
-    /// Domo's listing lags behind the create.
-    pub(crate) async fn look_for_created<T, Fut>(
+    /// with backoff in between (`why` is logged with each wait), in case
+    /// Domo's listing lags behind the create being looked for.
+    async fn look_for_created<T, Fut>(
         &self,
         op: &Operation,
         request: &ApiRequest<'_>,

@@ -670,10 +670,11 @@ async fn a_slow_server_times_out_with_a_clear_error() {
 /// A stub Domo for answers the simulator does not give: a token endpoint
 /// that only takes GET, and a PUT answering a non-user body.
 mod stub {
+    use std::collections::HashMap;
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::sync::Arc;
 
-    use axum::extract::State;
+    use axum::extract::{Query, State};
     use axum::http::StatusCode;
     use axum::routing::get;
     use axum::{Json, Router};
@@ -685,6 +686,8 @@ mod stub {
         pub token_gets: AtomicU32,
         pub creates: AtomicU32,
         pub lists: AtomicU32,
+        pub group_creates: AtomicU32,
+        pub group_lists: AtomicU32,
     }
 
     pub async fn start() -> (String, Arc<Counts>) {
@@ -722,6 +725,32 @@ mod stub {
                     (
                         StatusCode::CONFLICT,
                         Json(json!({"message": "User with email late@example.com already exists"})),
+                    )
+                }),
+            )
+            // The same for groups: a create processed but answered 503,
+            // then "name taken"; the listing shows the group from its
+            // second read on (one page: later offsets are empty).
+            .route(
+                "/v1/groups",
+                get(
+                    |State(counts): State<Arc<Counts>>,
+                     Query(query): Query<HashMap<String, String>>| async move {
+                        let first_page = query.get("offset").is_none_or(|o| o == "0");
+                        if !first_page || counts.group_lists.fetch_add(1, Ordering::SeqCst) == 0 {
+                            return Json(json!([]));
+                        }
+                        Json(json!([{"id": 12, "name": "Late", "active": true,
+                                     "memberCount": 0}]))
+                    },
+                )
+                .post(|State(counts): State<Arc<Counts>>| async move {
+                    if counts.group_creates.fetch_add(1, Ordering::SeqCst) == 0 {
+                        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({})));
+                    }
+                    (
+                        StatusCode::CONFLICT,
+                        Json(json!({"message": "A group named Late already exists"})),
                     )
                 }),
             )
@@ -777,6 +806,17 @@ async fn a_conflict_after_an_uncertain_create_adopts_the_user_once_listed() {
     assert_eq!(user.id, 9);
     assert_eq!(counts.creates.load(Ordering::SeqCst), 2);
     assert_eq!(counts.lists.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_name_taken_after_an_uncertain_create_adopts_the_group_once_listed() {
+    use std::sync::atomic::Ordering;
+    let (base_url, counts) = stub::start().await;
+    let client = DomoClient::new(config_for(base_url)).unwrap();
+    let group = client.create_group(&group_fields("Late")).await.unwrap();
+    assert_eq!(group.id, 12);
+    assert_eq!(counts.group_creates.load(Ordering::SeqCst), 2);
+    assert_eq!(counts.group_lists.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]

@@ -7,10 +7,10 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::error::DomoError;
-use super::http::{invalid_response, status_error, ApiRequest, Operation, SendError};
+use super::http::{invalid_response, status_error, ApiRequest, CreateOnce, Operation, SendError};
 use super::model::{self, same_email, User, UserFields, UserRecord};
 use super::paging::{PageSize, PageWalk, Progress};
-use super::retry::{Repeat, RetryBudget, Setback};
+use super::retry::Repeat;
 use super::DomoClient;
 
 /// Domo's largest page of users.
@@ -67,78 +67,20 @@ impl DomoClient {
             body: Some(&body),
             repeat: Repeat::Unsafe,
         };
-        let mut resends = RetryBudget::default();
-        let mut may_exist_already = false;
-        loop {
-            let uncertain = match self.inner.send(&op, &request).await {
-                Ok(response) if response.is_success() => {
-                    return match response.json().as_ref().map(model::parse_user) {
-                        Some(Ok(record)) => Ok(record.user),
-                        // No user in the answer: fetch what was created.
-                        _ => self
-                            .find_by_email_in(&op, &fields.email)
-                            .await?
-                            .ok_or_else(|| {
-                                invalid_response(
-                                    &request,
-                                    response.status,
-                                    "Domo reported success but returned no user, \
-                                     and no user with this email can be found",
-                                )
-                            }),
-                    };
-                }
-                Ok(response) => {
-                    let error = status_error(&request, &response);
-                    if may_exist_already && error.is_conflict() {
-                        // An earlier attempt did create the user after all;
-                        // the listing may lag behind the create, so look a
-                        // few times before giving up.
-                        return match self.await_created(&op, &request, &fields.email).await? {
-                            Some(user) => Ok(user),
-                            None => Err(error),
-                        };
-                    }
-                    return Err(error);
-                }
-                Err(SendError::Failed(error)) => return Err(error),
-                Err(SendError::MaybeProcessed(error)) => error,
-            };
-            may_exist_already = true;
-            tracing::debug!(error = %uncertain, "create may have reached Domo; looking the user up by email");
-            if let Some(user) = self.find_by_email_in(&op, &fields.email).await? {
-                tracing::debug!(id = user.id, "adopting the user an uncertain create made");
-                return Ok(user);
-            }
-            let why = "resending a create after checking Domo has no such user";
-            let setback = Setback::Transient { server_wait: None };
-            if !self
-                .inner
-                .wait_to_retry(&op, &request, &mut resends, setback, why)
-                .await
-            {
-                return Err(uncertain);
-            }
-        }
-    }
-
-    /// Looks for the user an earlier, unanswered create made, a few times
-    /// over (with backoff) in case the listing lags behind the create.
-    async fn await_created(
-        &self,
-        op: &Operation,
-        request: &ApiRequest<'_>,
-        email: &str,
-    ) -> Result<Option<User>, DomoError> {
-        let why = "looking again for the user an earlier create made";
-        let found = self
-            .inner
-            .look_for_created(op, request, why, || self.find_by_email_in(op, email))
-            .await?;
-        if let Some(user) = &found {
-            tracing::debug!(id = user.id, "adopting the user an earlier create made");
-        }
-        Ok(found)
+        let create = CreateOnce {
+            request: &request,
+            kind: "user",
+            key: "email",
+            is_taken: DomoError::is_conflict,
+        };
+        self.inner
+            .create_once(
+                &op,
+                create,
+                |json| model::parse_user(json).ok().map(|record| record.user),
+                || self.find_by_email_in(&op, &fields.email),
+            )
+            .await
     }
 
     /// Replaces the user's fields (the whole object, see
