@@ -12,11 +12,14 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::domo::roles::role_id_of;
 use crate::domo::{same_email, DomoClient, DomoError, User, UserFields};
 use crate::framework::{Outcome, Resource};
 use crate::model;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
-use crate::provider::errors::{api_error, deleted, imported, Action, ObjectKind};
+use crate::provider::errors::{
+    api_error, deleted, imported, refused_user_delete, role_not_set, Action, ObjectKind,
+};
 use crate::provider::freshness::{created_recently, creation_mark};
 use crate::provider::models::UserProfile;
 use crate::provider::rules::{check_email, looks_like_email, parse_id};
@@ -271,6 +274,27 @@ impl Resource for UserResource {
                 Ok(Outcome::new(planned.applied(&user))
                     .with_private(creation_mark(SystemTime::now())))
             }
+            Err(DomoError::RoleNotSet {
+                user,
+                wanted,
+                reason,
+            }) => {
+                // What Domo holds, role included: the next plan repairs it.
+                let mut state = planned.clone().applied(&user);
+                state.profile = planned.profile.refreshed(&user);
+                let role_path = match planned.profile.role.known() {
+                    Some(name) if role_id_of(name).is_some() => "role",
+                    _ => "role_id",
+                };
+                let error = DomoError::RoleNotSet {
+                    user,
+                    wanted,
+                    reason,
+                };
+                Ok(Outcome::new(state)
+                    .with_private(creation_mark(SystemTime::now()))
+                    .with_diagnostic(role_not_set(&error).at(AttributePath::root(role_path))))
+            }
             Err(e) if e.is_conflict() => {
                 let existing = client
                     .find_user_by_email(&fields.email)
@@ -350,7 +374,15 @@ impl Resource for UserResource {
         prior: UserModel,
     ) -> Result<Outcome<UserModel>, Diagnostics> {
         let id = prior.id()?;
-        deleted(ObjectKind::User, client.delete_user(id).await)
+        let result = client.delete_user(id).await;
+        if let Err(error) = &result {
+            let email = prior.email.as_deref().unwrap_or("(unknown email)");
+            let let_go = "remove it from Terraform state instead: `terraform state rm ADDRESS`, or a `removed` block with `destroy = false` (Terraform 1.7 and later)";
+            if let Some(refused) = refused_user_delete(email, id, error, let_go) {
+                return Err(refused.into());
+            }
+        }
+        deleted(ObjectKind::User, result)
     }
 
     async fn import(
