@@ -522,12 +522,23 @@ mod tests {
             ..fields()
         };
         for body in [create_body, update_body] {
-            assert_eq!(body(&with_number("1815"), &admin)["employeeNumber"], json!(1815));
-            assert_eq!(body(&with_number("0042"), &admin)["employeeNumber"], json!(42));
+            assert_eq!(
+                body(&with_number("1815"), &admin)["employeeNumber"],
+                json!(1815)
+            );
+            assert_eq!(
+                body(&with_number("0042"), &admin)["employeeNumber"],
+                json!(42)
+            );
             // Never configured (plan-time checks), but state may hold one.
-            assert_eq!(body(&with_number("E-7"), &admin)["employeeNumber"], json!("E-7"));
+            assert_eq!(
+                body(&with_number("E-7"), &admin)["employeeNumber"],
+                json!("E-7")
+            );
         }
-        assert!(create_body(&fields(), &admin).get("employeeNumber").is_none());
+        assert!(create_body(&fields(), &admin)
+            .get("employeeNumber")
+            .is_none());
     }
 
     #[test]

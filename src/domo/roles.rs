@@ -115,7 +115,10 @@ impl RoleBook {
             .role
             .clone()
             .or_else(|| fields.role_id.and_then(|id| self.name_of(id)));
-        if let Some(name) = name.as_deref().filter(|n| DOCUMENTED_ROLE_NAMES.contains(n)) {
+        if let Some(name) = name
+            .as_deref()
+            .filter(|n| DOCUMENTED_ROLE_NAMES.contains(n))
+        {
             return RoleInBody::Name(name.to_string());
         }
         let id = fields
@@ -193,7 +196,10 @@ mod tests {
         assert_eq!(body(Some("Social"), None), RoleInBody::Id(5));
         assert_eq!(body(None, Some(3)), RoleInBody::Id(3));
         assert_eq!(body(None, Some(101)), RoleInBody::Id(101));
-        assert_eq!(body(Some("Auditor"), None), RoleInBody::Name("Auditor".into()));
+        assert_eq!(
+            body(Some("Auditor"), None),
+            RoleInBody::Name("Auditor".into())
+        );
         assert_eq!(body(None, None), RoleInBody::Missing);
     }
 
@@ -216,11 +222,18 @@ mod tests {
             updated_at: None,
             image_url: None,
         };
-        book.learn(&[user("Editor", Some(7)), user("Auditor", Some(101)), user("Social", None)]);
+        book.learn(&[
+            user("Editor", Some(7)),
+            user("Auditor", Some(101)),
+            user("Social", None),
+        ]);
         assert_eq!(book.id_of("Editor"), Some(7));
         assert_eq!(book.id_of("Social"), Some(5), "no id reported: the table");
         assert_eq!(book.name_of(101).as_deref(), Some("Auditor"));
-        assert_eq!(book.in_body(&asking(Some("Editor"), None)), RoleInBody::Id(7));
+        assert_eq!(
+            book.in_body(&asking(Some("Editor"), None)),
+            RoleInBody::Id(7)
+        );
         assert_eq!(book.in_body(&asking(None, Some(7))), RoleInBody::Id(7));
     }
 }

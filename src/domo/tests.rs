@@ -1172,7 +1172,11 @@ async fn roles_reach_domo(config: SimConfig) {
         .await
         .unwrap();
     assert_eq!(editor.role, "Editor");
-    assert_eq!(calls(&sim), (2, 1), "created as Participant, then given its role");
+    assert_eq!(
+        calls(&sim),
+        (2, 1),
+        "created as Participant, then given its role"
+    );
     let social = client
         .create_user(&with_role("so@example.com", None, Some(5)), false)
         .await
@@ -1201,7 +1205,10 @@ async fn roles_reach_domo(config: SimConfig) {
         .unwrap();
     assert_eq!(updated.role, "Auditor");
     let updated = client
-        .update_user(editor.id, &with_role("ed@example.com", Some("Social"), None))
+        .update_user(
+            editor.id,
+            &with_role("ed@example.com", Some("Social"), None),
+        )
         .await
         .unwrap();
     assert_eq!(updated.role, "Social");
@@ -1212,10 +1219,18 @@ async fn roles_reach_domo(config: SimConfig) {
         .create_user(&with_role("x@example.com", None, Some(999)), false)
         .await
         .unwrap_err();
-    let DomoError::RoleNotSet { user, wanted, reason } = &error else {
+    let DomoError::RoleNotSet {
+        user,
+        wanted,
+        reason,
+    } = &error
+    else {
         panic!("expected RoleNotSet, got {error:?}");
     };
-    assert_eq!((user.role.as_str(), wanted.as_str()), ("Participant", "role id 999"));
+    assert_eq!(
+        (user.role.as_str(), wanted.as_str()),
+        ("Participant", "role id 999")
+    );
     assert!(reason.contains("no such role"), "{reason}");
     assert!(error.to_string().contains("x@example.com"), "{error}");
     assert_eq!(sim.store().user(user.id).unwrap().role, "Participant");

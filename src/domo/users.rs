@@ -9,9 +9,9 @@ use serde_json::Value;
 use super::error::DomoError;
 use super::http::{invalid_response, status_error, ApiRequest, CreateOnce, Operation, SendError};
 use super::model::{self, same_email, RoleInBody, User, UserFields, UserRecord};
-use super::roles::CREATE_AS;
 use super::paging::{PageSize, PageWalk, Progress};
 use super::retry::Repeat;
+use super::roles::CREATE_AS;
 use super::DomoClient;
 
 /// Domo's largest page of users.
@@ -69,7 +69,9 @@ impl DomoClient {
             RoleInBody::Id(_) => RoleInBody::Name(CREATE_AS.to_string()),
             _ => role.clone(),
         };
-        let created = self.create_user_as(fields, &create_role, send_invite).await?;
+        let created = self
+            .create_user_as(fields, &create_role, send_invite)
+            .await?;
         if create_role == role {
             return Ok(created);
         }
@@ -88,7 +90,9 @@ impl DomoClient {
                 let reason = format!(
                     "Domo took the update but reports role {}{}",
                     user.role,
-                    user.role_id.map(|id| format!(" (id {id})")).unwrap_or_default()
+                    user.role_id
+                        .map(|id| format!(" (id {id})"))
+                        .unwrap_or_default()
                 );
                 Err(not_set(user, reason))
             }

@@ -201,7 +201,15 @@ impl Resource for GroupResource {
     ) -> Result<Outcome<GroupModel>, Diagnostics> {
         let fields = planned.fields()?;
         match client.create_group(&fields).await {
-            Ok(group) => Ok(Outcome::new(planned.applied(&group))),
+            Ok(group) => {
+                let mut state = planned.applied(&group);
+                if state.default.is_null() {
+                    // Created without the flag, and Domo did not say (an
+                    // adopted create reads a listing): Domo's default.
+                    state.default = Field::Known(fields.default.unwrap_or(false));
+                }
+                Ok(Outcome::new(state))
+            }
             Err(e) if e.is_duplicate_name() => {
                 Err(duplicate_name(client, &fields.name, &e).await.into())
             }

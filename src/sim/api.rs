@@ -15,9 +15,9 @@ use base64::Engine;
 use rand::distr::{Alphanumeric, SampleString};
 use serde_json::{json, Map, Value};
 
+use super::config::SimConfig;
 use super::conn::ConnectionHandle;
 use super::error::ApiError;
-use super::config::SimConfig;
 use super::store::{
     avatar_url, SimStore, SimUser, State as SimState, API_CLIENT_USER_ID, DEFAULT_ROLES,
 };

@@ -371,12 +371,18 @@ async fn create_validates_and_answers_201() {
         .contains("name"));
     let bad_role = json!({"name": "B", "email": "b@example.com", "role": "admin"});
     let message = error_message(fx.create(bad_role).await, 400).await;
-    assert!(message.contains("Admin, Privileged, Participant"), "{message}");
+    assert!(
+        message.contains("Admin, Privileged, Participant"),
+        "{message}"
+    );
     for number in [json!("E-7"), json!(""), json!("42"), json!(-3), json!(1.5)] {
         let body = json!({"name": "B", "email": "b@example.com", "role": "Admin",
                           "employeeNumber": number});
         let message = error_message(fx.create(body).await, 400).await;
-        assert!(message.contains("employeeNumber must be an integer"), "{message}");
+        assert!(
+            message.contains("employeeNumber must be an integer"),
+            "{message}"
+        );
     }
     let bad_email = json!({"name": "B", "email": "b.example.com", "role": "Admin"});
     error_message(fx.create(bad_email).await, 400).await;
@@ -994,7 +1000,11 @@ async fn a_strict_domo_takes_three_names_and_ignores_role_id_on_create() {
         // ... in an update too, where roleId does the job.
         let id = fx.sim.store().users()[0].id;
         let email = fx.sim.store().users()[0].email.clone();
-        error_message(fx.put(id, with_role(&email, json!({"role": name}))).await, 400).await;
+        error_message(
+            fx.put(id, with_role(&email, json!({"role": name}))).await,
+            400,
+        )
+        .await;
     }
     // roleId is ignored on create: with a name, the name wins; alone, no role.
     let both = with_role("p@example.com", json!({"role": "Participant", "roleId": 3}));
@@ -1005,7 +1015,10 @@ async fn a_strict_domo_takes_three_names_and_ignores_role_id_on_create() {
     // An update takes it.
     let id = created["id"].as_u64().unwrap();
     let editor = with_role("p@example.com", json!({"roleId": 3}));
-    assert_eq!(json_of(fx.put(id, editor).await, 200).await["role"], "Editor");
+    assert_eq!(
+        json_of(fx.put(id, editor).await, 200).await["role"],
+        "Editor"
+    );
 }
 
 #[tokio::test]
