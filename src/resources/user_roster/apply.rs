@@ -19,22 +19,36 @@ use crate::provider::errors::{api_error, Action, ObjectKind};
 use crate::provider::freshness::creation_mark;
 
 use super::diagnostics::{entry_error, EntryDiagnostics};
+use super::guard::RemovalLimit;
 use super::model::{
     email_key, entry_path, Person, PriorKeys, RosterAccount, RosterEntry, RosterModel, KEEP,
 };
 
+/// Which Terraform operation an apply serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Stage {
+    /// The roster's first apply: see [`Assembly::first_apply`].
+    Create,
+    Update,
+    /// `terraform destroy`: every user is a removal, and `max_removals`
+    /// does not apply (destroying is an explicit act of its own).
+    Destroy,
+}
+
 /// Brings Domo from `prior` (empty on create) to `planned`: one bulk call
 /// for every create, update and delete, then the state of what exists.
 ///
-/// On the roster's first apply (`first_apply`), Domo's users are listed
+/// On the roster's first apply ([`Stage::Create`]), Domo's users are listed
 /// before anything is written: when entries' addresses are taken and
 /// `adopt_existing` is off, the apply fails with nothing done (a clean
 /// error, which leaves no half-created roster for Terraform to taint).
+/// On an update, the removal guard is checked again before anything is
+/// sent (the plan checked it already; this is what makes it a promise).
 pub(super) async fn apply_roster(
     client: &DomoClient,
     mut prior: BTreeMap<String, Person>,
     mut planned: RosterModel,
-    first_apply: bool,
+    stage: Stage,
 ) -> Result<Outcome<RosterModel>, Diagnostics> {
     // People are moved, never copied: a roster may hold 20,000.
     let Some(wanted) = planned.take_people() else {
@@ -46,6 +60,8 @@ pub(super) async fn apply_roster(
         .into());
     };
     let prior_keys = PriorKeys::of(prior.keys());
+    let managed = prior.values().filter(|p| !p.account.is_pending()).count();
+    let first_apply = stage == Stage::Create;
     let send_invite = planned.send_invite.known().copied().unwrap_or(false);
     let mut assembly = Assembly {
         first_apply,
@@ -103,10 +119,18 @@ pub(super) async fn apply_roster(
             "on_removal = keep: users leave the roster, not Domo"
         );
     } else {
-        for (key, before) in removed {
-            if before.account.is_pending() {
-                continue; // never created: nothing to delete
+        // Never created (pending): nothing to delete.
+        let removed: Vec<(String, Person)> = removed
+            .into_iter()
+            .filter(|(_, before)| !before.account.is_pending())
+            .collect();
+        if stage == Stage::Update {
+            let keys: Vec<&str> = removed.iter().map(|(key, _)| key.as_str()).collect();
+            if let Some(limit) = RemovalLimit::new(&planned.max_removals, managed) {
+                limit.check(&keys)?;
             }
+        }
+        for (key, before) in removed {
             match before.account.id(&key) {
                 Ok(id) => changes.push((
                     Pending::Delete { key, prior: before },
@@ -216,7 +240,7 @@ pub(super) async fn destroy_roster(
     let people = prior.take_people().unwrap_or_default();
     // Nobody wanted: every user is a removal.
     prior.users = Field::Known(BTreeMap::new());
-    let outcome = apply_roster(client, people, prior, false).await?;
+    let outcome = apply_roster(client, people, prior, Stage::Destroy).await?;
     // Every user deleted: the roster is gone. Otherwise it stays, with
     // the users that could not be deleted, and the errors.
     let nothing_left = outcome

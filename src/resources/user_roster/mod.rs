@@ -15,7 +15,9 @@
 //!   error per failed entry, so the next plan retries only those;
 //! - `adopt_existing` takes over users that already exist in Domo;
 //! - `on_removal` chooses between deleting and letting go of users whose
-//!   entry leaves the map (and on destroy).
+//!   entry leaves the map (and on destroy);
+//! - `max_removals` limits how many users one apply may delete, so that an
+//!   export cut short fails at plan time instead of deleting a company.
 //!
 //! What Domo assigns (id, timestamps, its spelling of the address) lives in
 //! a separate computed map, `accounts`, with the same keys, rather than
@@ -30,12 +32,15 @@
 //!   shares (when two keys are the same person, when Domo must be written);
 //! - [`validate`]: plan-time checks of the configuration;
 //! - [`plan`]: the per-entry plan, without any call to Domo;
+//! - [`guard`]: `max_removals`, the limit on deletes that a truncated export
+//!   cannot pass;
 //! - [`apply`]: create, update and destroy, with partial failures;
 //! - [`refresh`]: refresh and import;
 //! - [`diagnostics`]: per-entry diagnostics that stay readable at 20,000.
 
 mod apply;
 mod diagnostics;
+mod guard;
 mod model;
 mod plan;
 mod refresh;
@@ -75,7 +80,7 @@ impl Resource for UserRosterResource {
         client: &DomoClient,
         planned: RosterModel,
     ) -> Result<Outcome<RosterModel>, Diagnostics> {
-        apply::apply_roster(client, BTreeMap::new(), planned, true).await
+        apply::apply_roster(client, BTreeMap::new(), planned, apply::Stage::Create).await
     }
 
     async fn read(
@@ -95,7 +100,7 @@ impl Resource for UserRosterResource {
         _private: &[u8],
     ) -> Result<Outcome<RosterModel>, Diagnostics> {
         let people = prior.take_people().unwrap_or_default();
-        apply::apply_roster(client, people, planned, false).await
+        apply::apply_roster(client, people, planned, apply::Stage::Update).await
     }
 
     async fn delete(

@@ -75,6 +75,19 @@ model! {
         /// the account as it is. The value in state at the time of the
         /// removal counts: apply `keep` before destroying.
         on_removal: Field<String> [optional, computed],
+        /// How many users one apply may delete from Domo through this
+        /// roster: a plan whose removals would delete more fails at plan
+        /// time, before anything is sent to Domo, naming the entries. Not
+        /// set (the default): 10% of the users the roster manages, rounded
+        /// up, so that an export cut short (an empty file, most of the
+        /// roster gone) cannot delete a company, while the leavers of a
+        /// normal sync go through (a roster of 1 to 10 people may lose one
+        /// per apply, of 2,000 people 200). Set it for a change that really
+        /// removes more (such as `max_removals = 150`), and remove it
+        /// afterwards; `0` allows no delete at all. Removals under
+        /// `on_removal = "keep"` delete nothing and are not limited, and
+        /// `terraform destroy` is not limited.
+        max_removals: Field<u64> [optional],
         /// Whether Domo emails an invitation to each user this roster
         /// creates (never to adopted users). Used only at creation.
         /// Defaults to `false`.

@@ -6,13 +6,14 @@
 //! for gets an unknown `updated_at` (and its role's name when the role
 //! changes), and a new entry is unknown but for its address.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use crate::domo::same_email;
 use crate::protocol::{Diagnostics, Field};
 
+use super::guard::RemovalLimit;
 use super::model::{
-    differs_in_domo, planned_role_name, PriorKeys, RosterAccount, RosterModel, DELETE,
+    differs_in_domo, planned_role_name, PriorKeys, RosterAccount, RosterModel, DELETE, KEEP,
 };
 
 /// Completes Terraform's proposed plan (`planned`): the settings' defaults
@@ -30,6 +31,12 @@ pub(super) fn plan_roster(
         Field::Null => Field::Known(DELETE.to_owned()),
         other => other.clone(),
     };
+    if planned.users.is_null() {
+        // Terraform 1.0 proposes null for a configured empty map (and then
+        // requires the empty map back): plan what is configured, so that an
+        // emptied map is planned, and guarded, as the removal it is.
+        planned.users = config.users.clone();
+    }
     let Field::Known(users) = &planned.users else {
         planned.accounts = Field::Unknown;
         return Diagnostics::default();
@@ -42,9 +49,14 @@ pub(super) fn plan_roster(
         .unwrap_or(&empty_accounts);
     let prior_keys = PriorKeys::of(prior_users.keys());
     let mut accounts = BTreeMap::new();
+    // The prior keys some configured key names: everyone else is removed.
+    let mut kept: HashSet<String> = HashSet::with_capacity(prior_users.len());
     for (key, entry) in users {
-        let before = prior_keys
-            .find(prior_users, key)
+        let prior_key = prior_keys.find(prior_users, key);
+        if let Some(k) = &prior_key {
+            kept.insert(k.clone());
+        }
+        let before = prior_key
             .and_then(|k| Some((prior_users.get(&k)?, prior_accounts.get(&k)?)))
             .filter(|(_, account)| !account.is_pending());
         let account = match before {
@@ -72,5 +84,23 @@ pub(super) fn plan_roster(
         accounts.insert(key.clone(), account);
     }
     planned.accounts = Field::Known(accounts);
+
+    // Users whose entry left the map are deleted, unless on_removal keeps
+    // them: no more than max_removals allows.
+    if planned.on_removal() != KEEP {
+        // As apply counts them: an entry without an account is not pending.
+        let in_domo = |key: &String| prior_accounts.get(key).is_none_or(|a| !a.is_pending());
+        let managed = prior_users.keys().filter(|k| in_domo(k)).count();
+        let removed: Vec<&str> = prior_users
+            .keys()
+            .filter(|k| in_domo(k) && !kept.contains(*k))
+            .map(String::as_str)
+            .collect();
+        if let Some(limit) = RemovalLimit::new(&config.max_removals, managed) {
+            if let Err(error) = limit.check(&removed) {
+                return error.into();
+            }
+        }
+    }
     Diagnostics::default()
 }

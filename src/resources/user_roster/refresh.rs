@@ -148,6 +148,7 @@ pub(super) async fn import_roster(
         adopt_existing: Field::Known(false),
         on_removal: Field::Known(DELETE.to_owned()),
         send_invite: Field::Known(false),
+        max_removals: Field::Null,
     };
     Ok(Outcome::new(settings.with_people(people)))
 }

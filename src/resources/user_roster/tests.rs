@@ -9,7 +9,7 @@ use super::*;
 use crate::domo::ClientConfig;
 use crate::framework::{register, AnyResource};
 use crate::protocol::diagnostics::Severity;
-use crate::protocol::{AttributePath, Field, Model, Value};
+use crate::protocol::{AttributePath, Diagnostics, Field, Model, Value};
 use crate::provider::models::tests::sample_user;
 use crate::provider::models::UserProfile;
 use crate::sim::{SimConfig, SimUser, Simulator};
@@ -104,6 +104,7 @@ fn the_schema_keeps_configured_and_computed_values_apart() {
             "accounts",
             "adopt_existing",
             "on_removal",
+            "max_removals",
             "send_invite"
         ]
     );
@@ -597,6 +598,135 @@ async fn existing_addresses_fail_a_first_apply_cleanly_unless_adopted() {
         .unwrap();
     assert_eq!((p2.name.as_str(), p2.role.as_str()), ("P 2", "Participant"));
     assert_eq!(ids(&state).len(), 4);
+}
+
+/// Plans `config` over `prior`, Terraform's way, returning the errors.
+fn plan_errors(prior: &RosterModel, config: &RosterModel) -> Diagnostics {
+    let mut proposed = config.clone();
+    proposed.accounts = prior.accounts.clone();
+    match resource().plan(prior.to_value(), proposed.to_value(), config.to_value()) {
+        Ok(planned) => planned.diagnostics,
+        Err(diagnostics) => diagnostics,
+    }
+}
+
+#[test]
+fn removals_past_max_removals_fail_at_plan_time() {
+    let people: Vec<(String, RosterEntry, RosterAccount)> = (0..100)
+        .map(|i| {
+            let key = format!("p{i:02}@x.com");
+            (key.clone(), entry("P", "Participant"), account(i + 1, &key))
+        })
+        .collect();
+    let refs: Vec<(&str, RosterEntry, RosterAccount)> = people
+        .iter()
+        .map(|(k, e, a)| (k.as_str(), e.clone(), a.clone()))
+        .collect();
+    let prior = state(&refs);
+    let keeping = |n: usize| {
+        config(
+            &refs[..n]
+                .iter()
+                .map(|(k, e, _)| (*k, e.clone()))
+                .collect::<Vec<_>>(),
+        )
+    };
+
+    // An empty map: 100 deletes, over the default of 10.
+    let d = plan_errors(&prior, &config(&[]));
+    assert!(d.has_errors(), "{d:?}");
+    assert_eq!(d.0.len(), 1);
+    assert!(
+        d.0[0].detail.contains("delete 100 users"),
+        "{}",
+        d.0[0].detail
+    );
+    assert!(d.0[0].detail.contains("\"p00@x.com\""));
+    // Terraform 1.0 proposes null for a configured empty map.
+    let mut proposed = config(&[]);
+    proposed.users = Field::Null;
+    let d = resource().plan(
+        prior.to_value(),
+        proposed.to_value(),
+        config(&[]).to_value(),
+    );
+    assert!(d.unwrap_err().has_errors());
+    // Ten removals are within the default; eleven are not.
+    assert!(plan_errors(&prior, &keeping(90)).is_empty());
+    assert!(plan_errors(&prior, &keeping(89)).has_errors());
+    // A configured limit replaces the default.
+    let mut five = keeping(90);
+    five.max_removals = Field::Known(5);
+    assert!(plan_errors(&prior, &five).0[0]
+        .detail
+        .contains("max_removals = 5 as configured"));
+    let mut all = config(&[]);
+    all.max_removals = Field::Known(100);
+    assert!(plan_errors(&prior, &all).is_empty());
+    // Unknown until apply: Terraform plans again then.
+    all.max_removals = Field::Unknown;
+    assert!(plan_errors(&prior, &all).is_empty());
+    // Keep deletes nothing: not limited.
+    let mut keep = config(&[]);
+    keep.on_removal = Field::Known(KEEP.into());
+    assert!(plan_errors(&prior, &keep).is_empty());
+    // A key in another letter case is no removal, nor is a pending entry.
+    let mut respelled = keeping(100);
+    let mut users = respelled.users.known().unwrap().clone();
+    let ada = users.remove("p00@x.com").unwrap();
+    users.insert("P00@X.com".into(), ada);
+    respelled.users = Field::Known(users);
+    assert!(plan_errors(&prior, &respelled).is_empty());
+    let pending = state(&[
+        ("a@x.com", entry("A", "Admin"), account(1, "a@x.com")),
+        (
+            "b@x.com",
+            entry("B", "Admin"),
+            RosterAccount::pending("b@x.com"),
+        ),
+        (
+            "c@x.com",
+            entry("C", "Admin"),
+            RosterAccount::pending("c@x.com"),
+        ),
+    ]);
+    assert!(plan_errors(&pending, &config(&[("a@x.com", entry("A", "Admin"))])).is_empty());
+    // Destroying is not limited.
+    let destroy = resource().plan(prior.to_value(), Value::Null, Value::Null);
+    assert!(destroy.unwrap().diagnostics.is_empty());
+}
+
+#[tokio::test]
+async fn an_apply_checks_max_removals_again_before_sending_anything() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let client = client(&sim);
+    let state = created(&client, people(20)).await;
+    sim.store().reset_stats();
+    // A plan that skipped the guard (max_removals unknown at plan time,
+    // then 1): the apply refuses it whole.
+    let mut wanted = state.clone();
+    let mut users = wanted.users.known().unwrap().clone();
+    for i in 11..20 {
+        users.remove(&format!("p{i}@example.com"));
+    }
+    wanted.users = Field::Known(users);
+    wanted.max_removals = Field::Known(1);
+    let err = UserRosterResource
+        .update(&client, state.clone(), wanted.clone(), &[])
+        .await
+        .unwrap_err();
+    assert!(err.0[0].detail.contains("max_removals = 1 as configured"));
+    assert_eq!(sim.store().stats().delete_requests, 0);
+    assert_eq!(sim.store().users().len(), 20);
+    // Raised for this change: the deletes go through.
+    wanted.max_removals = Field::Known(10);
+    let outcome = UserRosterResource
+        .update(&client, state, wanted, &[])
+        .await
+        .unwrap();
+    assert!(outcome.diagnostics.is_empty(), "{:?}", outcome.diagnostics);
+    assert_eq!(sim.store().stats().delete_requests, 9);
+    assert_eq!(sim.store().users().len(), 11);
 }
 
 #[tokio::test]
