@@ -681,3 +681,112 @@ async fn a_twenty_thousand_user_roster_plans_and_applies() {
     .await;
     out.expect_code(0, "clean plan");
 }
+
+/// Terraform's output with its line wrapping and box drawing undone, for
+/// looking up phrases of a diagnostic.
+fn flat(text: &str) -> String {
+    text.replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// (POST, PUT, DELETE) requests: the calls that change Domo's users.
+fn writes(store: &SimStore) -> (u64, u64, u64) {
+    let stats = store.stats();
+    (
+        stats.create_requests,
+        stats.update_requests,
+        stats.delete_requests,
+    )
+}
+
+/// An export cut short cannot delete a company: removals past
+/// `max_removals` (by default 10% of the roster) fail at plan time with
+/// nothing sent to Domo; a raised limit lets exactly that many go; with
+/// `on_removal = "keep"` nobody is deleted and nothing is limited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_removals_stops_a_truncated_export_at_plan_time() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    let ws = Workspace::new(&sim);
+    let people = rows(100, "guard");
+    write_csv(&ws, &people);
+    ws.write_config(&roster_config(""));
+    apply(&ws, "apply 100").await.expect_code(0, "apply");
+    assert_eq!(store.users().len(), 100);
+
+    // The export comes back empty: the plan fails, and so does the apply,
+    // before any change.
+    write_csv(&ws, &[]);
+    store.reset_stats();
+    let out = plan(&ws, "plan an empty export").await;
+    let all = flat(&out.expect_code(1, "guarded at plan").all());
+    assert!(
+        all.contains("Too many Domo users would be deleted"),
+        "{all}"
+    );
+    let out = apply(&ws, "apply an empty export").await;
+    let out = out.expect_code(1, "guarded");
+    assert!(!out.stdout.contains("will perform the following actions"));
+    let all = flat(&out.all());
+    for wanted in [
+        "Too many Domo users would be deleted",
+        "delete 100 users",
+        "max_removals allows: 10 by default",
+        "(the first 20 of 100)",
+        "\"guard-0@example.com\"",
+        "and 80 more",
+        "set max_removals = 100 (or more)",
+        "on_removal = \"keep\"",
+    ] {
+        assert!(all.contains(wanted), "missing {wanted:?} in\n{all}");
+    }
+    assert_eq!(writes(&store), (0, 0, 0), "nothing sent that changes Domo");
+    assert_eq!(store.users().len(), 100);
+    let roster = roster_state(&ws).await;
+    assert_eq!(roster["users"].as_object().unwrap().len(), 100);
+
+    // Ten leave, with max_removals = 5: refused the same way.
+    let (staying, leaving) = people.split_at(90);
+    write_csv(&ws, staying);
+    ws.write_config(&roster_config("  max_removals = 5"));
+    let out = apply(&ws, "apply 10 removals, max 5").await;
+    let out = out.expect_code(1, "guarded");
+    assert!(!out.stdout.contains("will perform the following actions"));
+    let all = flat(&out.all());
+    assert!(
+        all.contains("delete 10 users") && all.contains("max_removals = 5 as configured"),
+        "{all}"
+    );
+    assert!(all.contains(&format!("\"{}\"", leaving[9].0)), "{all}");
+    assert_eq!(writes(&store), (0, 0, 0));
+    assert_eq!(store.users().len(), 100);
+
+    // max_removals = 10: exactly those ten are deleted.
+    ws.write_config(&roster_config("  max_removals = 10"));
+    apply(&ws, "apply 10 removals, max 10")
+        .await
+        .expect_code(0, "allowed");
+    assert_eq!(writes(&store), (0, 0, 10));
+    let domo = users_by_email(&store);
+    assert_eq!(domo.len(), 90);
+    assert!(leaving.iter().all(|r| !domo.contains_key(&r.0)));
+    plan(&ws, "plan after removals")
+        .await
+        .expect_code(0, "clean");
+
+    // on_removal = "keep": emptying the map releases everyone, deletes no one.
+    write_csv(&ws, &[]);
+    ws.write_config(&roster_config("  on_removal = \"keep\""));
+    store.reset_stats();
+    apply(&ws, "apply an empty export, keep")
+        .await
+        .expect_code(0, "released");
+    assert_eq!(writes(&store), (0, 0, 0));
+    assert_eq!(store.users().len(), 90);
+    let roster = roster_state(&ws).await;
+    assert!(roster["users"].as_object().unwrap().is_empty());
+}

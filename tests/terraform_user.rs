@@ -377,6 +377,43 @@ async fn update_of_a_user_deleted_after_planning_leaves_state_and_is_recreated_n
     assert_eq!(store.users().len(), 1);
 }
 
+/// A new address (a new surname, a domain change) is the same person: one
+/// PUT to the same Domo user, never a delete and a create.
+#[tokio::test(flavor = "multi_thread")]
+async fn changing_email_updates_the_same_user_in_place() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    let ws = Workspace::new(&sim);
+    ws.write_config(ONE_USER);
+    ws.apply().await.expect_code(0, "create");
+    let id = ws.state_attr("domo_user.ada", "id").await.expect("id");
+
+    ws.write_config(&ONE_USER.replace("ada@example.com", "ada.king@example.org"));
+    let plan = ws.plan().await.expect_code(2, "an email change");
+    assert_eq!(plan_counts(&plan.stdout), Some((0, 1, 0)), "{}", plan.all());
+    store.reset_stats();
+    ws.apply().await.expect_code(0, "apply the new email");
+    let stats = store.stats();
+    assert_eq!(
+        (
+            stats.create_requests,
+            stats.update_requests,
+            stats.delete_requests
+        ),
+        (0, 1, 0),
+        "{stats:?}"
+    );
+    assert_eq!(ws.state_attr("domo_user.ada", "id").await, Some(id.clone()));
+    let users = store.users();
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].id.to_string(), id.as_str().unwrap_or_default());
+    assert_eq!(users[0].email, "ada.king@example.org");
+    assert_eq!(users[0].title.as_deref(), Some("Analyst"));
+    ws.plan().await.expect_code(0, "clean after the change");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn changing_email_to_another_users_address_fails_at_the_attribute_and_changes_nothing() {
     let sim = Simulator::start(SimConfig::default())

@@ -1,0 +1,459 @@
+//! Apply: bringing Domo from the state's people to the planned ones, with
+//! partial failures. Every create, update and delete of a plan goes to the
+//! Domo client in one bulk call (run concurrently under the shared pacing);
+//! each result is then settled on its own, so that the state stored holds
+//! exactly the users that exist, and each failed entry is reported and left
+//! as it was for the next plan to retry.
+//!
+//! Creating, updating and destroying a roster are the same walk with
+//! different inputs: a create starts from no people, a destroy wants none.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::SystemTime;
+
+use crate::domo::{ChangeDone, DomoClient, DomoError, User, UserChange};
+use crate::framework::Outcome;
+use crate::protocol::diagnostics::Severity;
+use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
+use crate::provider::errors::{api_error, Action, ObjectKind};
+use crate::provider::freshness::creation_mark;
+
+use super::diagnostics::{entry_error, EntryDiagnostics};
+use super::guard::RemovalLimit;
+use super::model::{
+    email_key, entry_path, Person, PriorKeys, RosterAccount, RosterEntry, RosterModel, KEEP,
+};
+
+/// Which Terraform operation an apply serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Stage {
+    /// The roster's first apply: see [`Assembly::first_apply`].
+    Create,
+    Update,
+    /// `terraform destroy`: every user is a removal, and `max_removals`
+    /// does not apply (destroying is an explicit act of its own).
+    Destroy,
+}
+
+/// Brings Domo from `prior` (empty on create) to `planned`: one bulk call
+/// for every create, update and delete, then the state of what exists.
+///
+/// On the roster's first apply ([`Stage::Create`]), Domo's users are listed
+/// before anything is written: when entries' addresses are taken and
+/// `adopt_existing` is off, the apply fails with nothing done (a clean
+/// error, which leaves no half-created roster for Terraform to taint).
+/// On an update, the removal guard is checked again before anything is
+/// sent (the plan checked it already; this is what makes it a promise).
+pub(super) async fn apply_roster(
+    client: &DomoClient,
+    mut prior: BTreeMap<String, Person>,
+    mut planned: RosterModel,
+    stage: Stage,
+) -> Result<Outcome<RosterModel>, Diagnostics> {
+    // People are moved, never copied: a roster may hold 20,000.
+    let Some(wanted) = planned.take_people() else {
+        return Err(Diagnostic::error(
+            "users is not known",
+            "Terraform sent a roster whose users are not known at apply time; this is a bug, please report it.",
+        )
+        .at(AttributePath::root("users"))
+        .into());
+    };
+    let prior_keys = PriorKeys::of(prior.keys());
+    let managed = prior.values().filter(|p| !p.account.is_pending()).count();
+    let first_apply = stage == Stage::Create;
+    let send_invite = planned.send_invite.known().copied().unwrap_or(false);
+    let mut assembly = Assembly {
+        first_apply,
+        ..Assembly::default()
+    };
+    let mut changes: Vec<(Pending, UserChange)> = Vec::new();
+    let mut to_create: Vec<(String, Person)> = Vec::new();
+
+    for (key, person) in wanted {
+        let prior_key = prior_keys.find(&prior, &key);
+        let Some((prior_key, before)) = prior_key.and_then(|k| prior.remove_entry(&k)) else {
+            to_create.push((key, person));
+            continue;
+        };
+        if before.account.is_pending() {
+            to_create.push((key, person));
+            continue;
+        }
+        if !before.differs_in_domo(&key, &person.entry) {
+            // The plan kept Domo's values; should any be unknown, the
+            // prior ones are still true (Domo is not written).
+            let mut person = person;
+            person.account = person.account.known_from(&before.account);
+            assembly.people.insert(key, person);
+            continue;
+        }
+        let change = before.account.id(&prior_key).and_then(|id| {
+            Ok(UserChange::Update {
+                id,
+                fields: fields_for(&key, &person.entry)?,
+            })
+        });
+        match change {
+            Ok(change) => changes.push((
+                Pending::Update {
+                    key,
+                    planned: person,
+                    prior_key,
+                    prior: Box::new(before),
+                },
+                change,
+            )),
+            Err(diagnostic) => {
+                assembly.report(&key, diagnostic);
+                assembly.people.insert(prior_key, before);
+            }
+        }
+    }
+
+    // What is left of the prior people left the map.
+    let removed = std::mem::take(&mut prior);
+    if planned.on_removal() == KEEP {
+        tracing::debug!(
+            users = removed.len(),
+            "on_removal = keep: users leave the roster, not Domo"
+        );
+    } else {
+        // Never created (pending): nothing to delete.
+        let removed: Vec<(String, Person)> = removed
+            .into_iter()
+            .filter(|(_, before)| !before.account.is_pending())
+            .collect();
+        if stage == Stage::Update {
+            let keys: Vec<&str> = removed.iter().map(|(key, _)| key.as_str()).collect();
+            if let Some(limit) = RemovalLimit::new(&planned.max_removals, managed) {
+                limit.check(&keys)?;
+            }
+        }
+        for (key, before) in removed {
+            match before.account.id(&key) {
+                Ok(id) => changes.push((
+                    Pending::Delete { key, prior: before },
+                    UserChange::Delete { id },
+                )),
+                Err(diagnostic) => {
+                    assembly.report(&key, diagnostic);
+                    assembly.people.insert(key, before);
+                }
+            }
+        }
+    }
+
+    // New people: created, or adopted when their address is taken.
+    let adopt = planned.adopt_existing();
+    let existing: HashMap<String, User> = if (adopt || first_apply) && !to_create.is_empty() {
+        let users = client
+            .list_all_users()
+            .await
+            .map_err(|e| Diagnostics::from(api_error(Action::List, ObjectKind::User, &e)))?;
+        users
+            .into_iter()
+            .map(|u| (email_key(&u.email), u))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    if !adopt && !existing.is_empty() {
+        let mut taken = EntryDiagnostics::default();
+        for (key, _) in &to_create {
+            if existing.contains_key(&email_key(key)) {
+                taken.push(key, existing_email(key, None));
+            }
+        }
+        if taken.errors > 0 {
+            return Err(taken.finish(
+                "Nothing was changed in Domo. Set adopt_existing = true to adopt these users, or remove their entries.",
+            ));
+        }
+    }
+    let mut adopted = 0usize;
+    for (key, person) in to_create {
+        let fields = match fields_for(&key, &person.entry) {
+            Ok(fields) => fields,
+            Err(d) => {
+                assembly.creation_failed(key, person, d);
+                continue;
+            }
+        };
+        let found = existing.get(&email_key(&key)).filter(|_| adopt);
+        let change = match found {
+            Some(user) if !person.entry.adoption_needs_update(user) => {
+                adopted += 1;
+                assembly.store(key, person, user);
+                continue;
+            }
+            Some(user) => {
+                adopted += 1;
+                UserChange::Update {
+                    id: user.id,
+                    fields,
+                }
+            }
+            None => UserChange::Create {
+                fields,
+                send_invite,
+            },
+        };
+        let adopting = matches!(change, UserChange::Update { .. });
+        changes.push((
+            Pending::Create {
+                key,
+                planned: person,
+                adopting,
+            },
+            change,
+        ));
+    }
+    drop(existing);
+
+    tracing::debug!(changes = changes.len(), adopted, "applying a user roster");
+    for (pending, result) in client.apply_user_changes(changes).await {
+        assembly.settle(pending, result);
+    }
+    let diagnostics = assembly.diagnostics.finish(
+        "Every failed entry is left as it was in Domo (and in state); the next plan shows them again and apply retries only those.",
+    );
+    let created_any = assembly.created_any;
+    let mut outcome = Outcome::new(planned.with_people(assembly.people));
+    outcome.diagnostics = diagnostics;
+    if created_any {
+        outcome = outcome.with_private(creation_mark(SystemTime::now()));
+    }
+    Ok(outcome)
+}
+
+/// Destroys a roster: with `on_removal = "delete"` in state, every user is
+/// a removal; with `keep`, nothing is sent to Domo. When some users could
+/// not be deleted the roster stays, holding them, with the errors.
+pub(super) async fn destroy_roster(
+    client: &DomoClient,
+    mut prior: RosterModel,
+) -> Result<Outcome<RosterModel>, Diagnostics> {
+    if prior.on_removal() == KEEP {
+        return Ok(Outcome::gone());
+    }
+    let people = prior.take_people().unwrap_or_default();
+    // Nobody wanted: every user is a removal.
+    prior.users = Field::Known(BTreeMap::new());
+    let outcome = apply_roster(client, people, prior, Stage::Destroy).await?;
+    // Every user deleted: the roster is gone. Otherwise it stays, with
+    // the users that could not be deleted, and the errors.
+    let nothing_left = outcome
+        .state
+        .as_ref()
+        .and_then(|s| s.users.known())
+        .is_none_or(BTreeMap::is_empty);
+    if nothing_left && !outcome.diagnostics.has_errors() {
+        return Ok(Outcome::gone());
+    }
+    Ok(outcome)
+}
+
+/// A change waiting for Domo's answer: what to store when it succeeds and
+/// what to keep when it fails.
+enum Pending {
+    /// A new person (or an adopted user, when `adopting`): stored on
+    /// success, absent on failure.
+    Create {
+        key: String,
+        planned: Person,
+        adopting: bool,
+    },
+    /// A person whose user changes: as planned on success, as before (under
+    /// the prior key) on failure.
+    Update {
+        key: String,
+        planned: Person,
+        prior_key: String,
+        prior: Box<Person>,
+    },
+    /// A removed person: gone on success, kept on failure.
+    Delete { key: String, prior: Person },
+}
+
+/// Where an apply stands: the state being assembled, and its diagnostics.
+#[derive(Default)]
+struct Assembly {
+    people: BTreeMap<String, Person>,
+    diagnostics: EntryDiagnostics,
+    created_any: bool,
+    /// The roster's first apply (a Terraform create): Terraform taints a
+    /// resource whose creation reports an error, and replaces it on the
+    /// next apply, deleting and re-creating every user. So a failed entry
+    /// is a warning there, and stays in state as pending (no id) for the
+    /// next apply to create.
+    first_apply: bool,
+}
+
+impl Assembly {
+    /// Reports a problem with one entry: an error, or on the first apply a
+    /// warning (see [`Assembly::first_apply`]).
+    fn report(&mut self, key: &str, mut diagnostic: Diagnostic) {
+        if self.first_apply {
+            diagnostic.severity = Severity::Warning;
+            diagnostic.detail.push_str("\n\nThe roster was created without this user, which is pending in state (no id): run terraform apply again to retry.");
+        }
+        self.diagnostics.push(key, diagnostic);
+    }
+
+    /// Records an entry that failed to be created or adopted.
+    fn creation_failed(&mut self, key: String, planned: Person, diagnostic: Diagnostic) {
+        self.report(&key, diagnostic);
+        if self.first_apply {
+            let person = Person {
+                account: RosterAccount::pending(&key),
+                ..planned
+            };
+            self.people.insert(key, person);
+        }
+    }
+
+    fn store(&mut self, key: String, mut planned: Person, user: &User) {
+        planned.account = planned.account.applied(user);
+        self.people.insert(key, planned);
+    }
+
+    /// Stores the outcome of one change.
+    fn settle(&mut self, pending: Pending, result: Result<ChangeDone, DomoError>) {
+        match (pending, result) {
+            (Pending::Create { key, planned, .. }, Ok(ChangeDone::Created(user))) => {
+                self.created_any = true;
+                self.store(key, planned, &user);
+            }
+            (Pending::Create { key, planned, .. }, Ok(ChangeDone::Updated(user)))
+            | (Pending::Update { key, planned, .. }, Ok(ChangeDone::Updated(user))) => {
+                self.store(key, planned, &user);
+            }
+            (Pending::Delete { .. }, Ok(ChangeDone::Deleted)) => {}
+            (
+                Pending::Create {
+                    key,
+                    planned,
+                    adopting,
+                },
+                Err(e),
+            ) => {
+                let diagnostic = if e.is_conflict() && !adopting {
+                    existing_email(&key, Some(&e))
+                } else {
+                    entry_error(Action::Create, &key, &e)
+                };
+                self.creation_failed(key, planned, diagnostic);
+            }
+            (Pending::Update { key, .. }, Err(e)) if e.is_not_found() => {
+                // Deleted in Domo since the plan: nothing to keep; the next
+                // plan creates it again.
+                self.report(
+                    &key,
+                    Diagnostic::error(
+                        "Domo user no longer exists",
+                        format!("users[\"{key}\"]: the user was deleted outside Terraform after this change was planned, so there is nothing to update. It has left the state; the next plan creates it again."),
+                    )
+                    .at(entry_path(&key, None)),
+                );
+            }
+            (
+                Pending::Update {
+                    key,
+                    prior_key,
+                    prior,
+                    ..
+                },
+                Err(e),
+            ) => {
+                let diagnostic = if e.is_conflict() {
+                    Diagnostic::error(
+                        "Email already used by another Domo user",
+                        format!("users[\"{key}\"]: cannot give Domo user {} this address: another user already has it. Domo said: {e}", prior.account.id.as_deref().unwrap_or("?")),
+                    )
+                    .at(entry_path(&key, None))
+                } else {
+                    entry_error(Action::Update, &key, &e)
+                };
+                self.report(&key, diagnostic);
+                self.people.insert(prior_key, *prior);
+            }
+            (Pending::Delete { key, prior }, Err(e)) => {
+                self.report(&key, entry_error(Action::Delete, &key, &e));
+                self.people.insert(key, prior);
+            }
+            // A result of another kind than the change asked for: the
+            // client never answers so; keep what is known to exist.
+            (pending, Ok(_)) => {
+                let key = match pending {
+                    Pending::Create { key, planned, .. } => {
+                        if self.first_apply {
+                            let person = Person {
+                                account: RosterAccount::pending(&key),
+                                ..planned
+                            };
+                            self.people.insert(key.clone(), person);
+                        }
+                        key
+                    }
+                    Pending::Update {
+                        key,
+                        prior_key,
+                        prior,
+                        ..
+                    } => {
+                        self.people.insert(prior_key, *prior);
+                        key
+                    }
+                    Pending::Delete { key, prior } => {
+                        self.people.insert(key.clone(), prior);
+                        key
+                    }
+                };
+                self.report(
+                    &key,
+                    Diagnostic::error(
+                        "Unexpected result from the Domo client",
+                        format!("users[\"{key}\"]: the change finished with a result of another kind. This is a bug; please report it. The next plan shows what is left to do."),
+                    )
+                    .at(entry_path(&key, None)),
+                );
+            }
+        }
+    }
+}
+
+/// An entry whose address another Domo user has; `error` is Domo's refusal
+/// when there was one (otherwise the listing showed it).
+fn existing_email(key: &str, error: Option<&DomoError>) -> Diagnostic {
+    let said = error
+        .map(|e| format!(" Domo said: {e}"))
+        .unwrap_or_default();
+    Diagnostic::error(
+        "A Domo user with this email already exists",
+        format!(
+            "users[\"{key}\"]: a Domo user this roster does not manage already has this address, and emails are unique within a Domo instance.{said}\n\nTo bring existing users under this roster, set adopt_existing = true on the domo_user_roster: each such user is then adopted and updated to match its entry. Otherwise remove the entry or use another address."
+        ),
+    )
+    .at(entry_path(key, None))
+}
+
+/// The change that writes `planned` into Domo for `key`: the whole user,
+/// with the key as its address.
+fn fields_for(key: &str, planned: &RosterEntry) -> Result<crate::domo::UserFields, Diagnostic> {
+    planned
+        .profile
+        .fields(
+            &Field::Known(key.to_owned()),
+            &planned.timezone,
+            &planned.locale,
+        )
+        .map_err(|d| {
+            let mut d = d.into_first();
+            d.attribute = Some(entry_path(
+                key,
+                d.attribute.as_ref().and_then(|p| p.last_attribute()),
+            ));
+            d
+        })
+}

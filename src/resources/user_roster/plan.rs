@@ -1,0 +1,106 @@
+//! Plan: what the roster's next apply will do, decided from the
+//! configuration and the state alone, without any call to Domo. `users` is
+//! planned exactly as configured (Terraform 1.0 accepts nothing else for a
+//! nested map); what changes is `accounts`: an entry whose person is
+//! unchanged keeps everything Domo gave, an entry that Domo must be written
+//! for gets an unknown `updated_at` (and its role's name when the role
+//! changes), and a new entry is unknown but for its address.
+
+use std::collections::{BTreeMap, HashSet};
+
+use crate::domo::same_email;
+use crate::protocol::{Diagnostics, Field};
+
+use super::guard::RemovalLimit;
+use super::model::{
+    differs_in_domo, planned_role_name, PriorKeys, RosterAccount, RosterModel, DELETE, KEEP,
+};
+
+/// Completes Terraform's proposed plan (`planned`): the settings' defaults
+/// and the planned `accounts`.
+pub(super) fn plan_roster(
+    prior: Option<&RosterModel>,
+    planned: &mut RosterModel,
+    config: &RosterModel,
+) -> Diagnostics {
+    // Defaults come from the configuration: a setting removed from it
+    // goes back to its default rather than keeping its prior value.
+    planned.adopt_existing = Field::Known(config.adopt_existing.known().copied().unwrap_or(false));
+    planned.send_invite = Field::Known(config.send_invite.known().copied().unwrap_or(false));
+    planned.on_removal = match &config.on_removal {
+        Field::Null => Field::Known(DELETE.to_owned()),
+        other => other.clone(),
+    };
+    if planned.users.is_null() {
+        // Terraform 1.0 proposes null for a configured empty map (and then
+        // requires the empty map back): plan what is configured, so that an
+        // emptied map is planned, and guarded, as the removal it is.
+        planned.users = config.users.clone();
+    }
+    let Field::Known(users) = &planned.users else {
+        planned.accounts = Field::Unknown;
+        return Diagnostics::default();
+    };
+    let empty_users = BTreeMap::new();
+    let empty_accounts = BTreeMap::new();
+    let prior_users = prior.and_then(|p| p.users.known()).unwrap_or(&empty_users);
+    let prior_accounts = prior
+        .and_then(|p| p.accounts.known())
+        .unwrap_or(&empty_accounts);
+    let prior_keys = PriorKeys::of(prior_users.keys());
+    let mut accounts = BTreeMap::new();
+    // The prior keys some configured key names: everyone else is removed.
+    let mut kept: HashSet<String> = HashSet::with_capacity(prior_users.len());
+    for (key, entry) in users {
+        let prior_key = prior_keys.find(prior_users, key);
+        if let Some(k) = &prior_key {
+            kept.insert(k.clone());
+        }
+        let before = prior_key
+            .and_then(|k| Some((prior_users.get(&k)?, prior_accounts.get(&k)?)))
+            .filter(|(_, account)| !account.is_pending());
+        let account = match before {
+            // New: what Domo assigns is unknown, except the address.
+            None => RosterAccount::planned_for(key),
+            // The same person (perhaps under a key spelled differently):
+            // what Domo gave stays unless Domo is written.
+            Some((before_entry, before_account)) => {
+                let changes = differs_in_domo(before_entry, before_account, key, entry);
+                let mut account = before_account.clone();
+                if !account.email.known().is_some_and(|e| same_email(e, key)) {
+                    account.email = Field::Known(key.clone());
+                }
+                if changes {
+                    account.updated_at = Field::Unknown;
+                    let same_role = before_entry.profile.role == entry.profile.role
+                        && before_entry.profile.role_id == entry.profile.role_id;
+                    if !same_role {
+                        account.role = planned_role_name(&entry.profile);
+                    }
+                }
+                account
+            }
+        };
+        accounts.insert(key.clone(), account);
+    }
+    planned.accounts = Field::Known(accounts);
+
+    // Users whose entry left the map are deleted, unless on_removal keeps
+    // them: no more than max_removals allows.
+    if planned.on_removal() != KEEP {
+        // As apply counts them: an entry without an account is not pending.
+        let in_domo = |key: &String| prior_accounts.get(key).is_none_or(|a| !a.is_pending());
+        let managed = prior_users.keys().filter(|k| in_domo(k)).count();
+        let removed: Vec<&str> = prior_users
+            .keys()
+            .filter(|k| in_domo(k) && !kept.contains(*k))
+            .map(String::as_str)
+            .collect();
+        if let Some(limit) = RemovalLimit::new(&config.max_removals, managed) {
+            if let Err(error) = limit.check(&removed) {
+                return error.into();
+            }
+        }
+    }
+    Diagnostics::default()
+}
