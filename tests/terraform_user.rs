@@ -749,7 +749,7 @@ async fn employee_numbers_travel_as_numbers_and_are_checked_at_plan() {
     let before = store.stats();
     ws.write_config(&numbered_users(Some("E-7"), "Commodore"));
     let plan = ws.plan().await.expect_code(1, "bad employee number");
-    let all = plan.all();
+    let all = plan.flat();
     assert!(all.contains("Invalid employee number"), "{all}");
     assert!(all.contains("employee_number is \"E-7\""), "{all}");
     assert!(all.contains("domo_user.ada"), "{all}");
@@ -788,7 +788,7 @@ async fn a_delete_refused_for_owned_content_keeps_the_user_until_transferred() {
     let grace_only = &grace_only[grace_only.find("resource \"domo_user\" \"grace\"").unwrap()..];
     ws.write_config(grace_only);
     let refused = ws.apply().await.expect_code(1, "refused delete");
-    let all = refused.all();
+    let all = refused.flat();
     assert!(all.contains("Domo refused to delete the user"), "{all}");
     assert!(
         all.contains(&format!("ada@example.com (id {ada})")),
@@ -805,5 +805,52 @@ async fn a_delete_refused_for_owned_content_keeps_the_user_until_transferred() {
     ws.apply().await.expect_code(0, "delete after transfer");
     assert!(store.user(ada).is_none_or(|user| user.deleted));
     assert_eq!(ws.state_list().await, ["domo_user.grace"]);
+    ws.plan().await.expect_code(0, "clean");
+}
+
+/// A user whose role cannot be given (the role does not exist yet): the
+/// user is created and kept (a warning, not an error: Terraform would
+/// replace, so delete, a new user whose create reports an error), the next
+/// plan shows the role Domo holds, and once the role exists the next apply
+/// gives it, without a second create.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_created_without_its_role_is_kept_and_repaired_next_apply() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    let ws = Workspace::new(&sim);
+    ws.write_config(
+        r#"
+resource "domo_user" "aud" {
+  name    = "Aud Auditor"
+  email   = "aud@example.com"
+  role_id = 150
+}
+"#,
+    );
+    let applied = ws.apply().await.expect_code(0, "role refused");
+    let all = applied.flat();
+    assert!(
+        all.contains("Warning: Domo user created without its role"),
+        "{all}"
+    );
+    assert!(all.contains("did not give it role role id 150"), "{all}");
+    let users = store.users();
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].role, "Participant");
+    assert_eq!(
+        ws.state_attr("domo_user.aud", "id").await,
+        Some(serde_json::json!(users[0].id.to_string()))
+    );
+
+    // The plan tells the truth: Domo holds Participant (id 4).
+    let plan = ws.plan().await.expect_code(2, "the role to repair");
+    assert_eq!(plan_counts(&plan.stdout), Some((0, 1, 0)), "{}", plan.all());
+    assert!(plan.flat().contains("role_id = 4 -> 150"), "{}", plan.all());
+    store.define_role(150, "Auditor").unwrap();
+    ws.apply().await.expect_code(0, "repair");
+    assert_eq!(store.user(users[0].id).unwrap().role, "Auditor");
+    assert_eq!(store.stats().create_requests, 1, "never created twice");
     ws.plan().await.expect_code(0, "clean");
 }

@@ -209,6 +209,15 @@ impl DomoError {
         }
     }
 
+    /// The user that exists although the call failed: a create whose role
+    /// update did not take ([`DomoError::RoleNotSet`]).
+    pub fn created_user(&self) -> Option<&super::User> {
+        match self {
+            DomoError::RoleNotSet { user, .. } => Some(user),
+            _ => None,
+        }
+    }
+
     /// True when Domo answered 404 Not Found.
     pub fn is_not_found(&self) -> bool {
         matches!(self, DomoError::Api { status: 404, .. })

@@ -106,13 +106,16 @@ pub fn refused_user_delete(
     ))
 }
 
-/// A user was created, but without the role asked for: the user is in
-/// state with the role Domo reports, and the next plan repairs it.
+/// A user was created, but without the role asked for: the user is kept
+/// in state, and the next plan reads the role Domo holds and repairs it.
+/// An error; on a create, callers make it a warning, since Terraform
+/// replaces (deletes and creates again) an object whose create reports an
+/// error, and requires the planned values back when none is reported.
 pub fn role_not_set(error: &DomoError) -> Diagnostic {
     Diagnostic::error(
         "Domo user created without its role",
         format!(
-            "{} The user exists and is in Terraform state with the role Domo reports, so the next plan shows the role change and apply tries it again. If it keeps failing, check that the role exists in the Domo instance and that the API client may assign it.",
+            "{} The user exists and is kept in Terraform state: the next plan reads the role Domo holds and shows the change, and the next apply sets the role again. If it keeps failing, check that the role exists in the Domo instance and that the API client may assign it.",
             capitalise(&error.to_string())
         ),
     )
