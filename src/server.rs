@@ -108,6 +108,7 @@ impl ProviderService {
             diagnostics: vec![],
             provider_meta: None,
             server_capabilities: Some(server_capabilities()),
+            ..Default::default()
         }
     }
 }
@@ -207,6 +208,7 @@ impl Provider for ProviderService {
                     type_name: r.type_name().to_owned(),
                 })
                 .collect(),
+            ..Default::default()
         }))
     }
 
@@ -308,6 +310,7 @@ impl Provider for ProviderService {
             new_state,
             diagnostics,
             private,
+            ..Default::default()
         }))
     }
 
@@ -331,12 +334,14 @@ impl Provider for ProviderService {
                 requires_replace: p.requires_replace.iter().map(|a| a.to_proto()).collect(),
                 planned_private: req.prior_private,
                 diagnostics: p.diagnostics.to_proto(),
+                ..Default::default()
             },
             Err(diagnostics) => pb::plan_resource_change::Response {
                 planned_state: None,
                 requires_replace: vec![],
                 planned_private: req.prior_private,
                 diagnostics: diagnostics.to_proto(),
+                ..Default::default()
             },
         };
         Ok(Response::new(response))
@@ -364,6 +369,7 @@ impl Provider for ProviderService {
             new_state,
             private,
             diagnostics,
+            ..Default::default()
         }))
     }
 
@@ -384,12 +390,15 @@ impl Provider for ProviderService {
                     type_name: req.type_name,
                     state: encode(&imported.state),
                     private: imported.private,
+                    identity: None,
                 }],
                 diagnostics: imported.diagnostics.to_proto(),
+                deferred: None,
             },
             Err(diagnostics) => pb::import_resource_state::Response {
                 imported_resources: vec![],
                 diagnostics: diagnostics.to_proto(),
+                deferred: None,
             },
         };
         Ok(Response::new(response))
@@ -411,6 +420,7 @@ impl Provider for ProviderService {
         Ok(Response::new(pb::read_data_source::Response {
             state,
             diagnostics,
+            deferred: None,
         }))
     }
 

@@ -413,6 +413,7 @@ async fn a_twenty_thousand_user_roster_travels_in_one_message_each_way() {
         prior_private: vec![],
         provider_meta: None,
         client_capabilities: None,
+        prior_identity: None,
     };
     let size = prost::Message::encoded_len(&request);
     assert!(size > 4 << 20, "{size} bytes");
@@ -492,7 +493,13 @@ async fn newer_clients_get_answers_not_unimplemented() {
             }),
             target_type_name: "domo_user".into(),
             source_private: vec![],
-            source_identity: None,
+            // Since 6.9 the source identity travels as stored JSON; a
+            // request carrying one must decode.
+            source_identity: Some(pb::RawState {
+                json: br#"{"id":"1"}"#.to_vec(),
+                flatmap: Default::default(),
+            }),
+            source_identity_schema_version: 0,
         })
         .await
         .expect("MoveResourceState is served")
@@ -863,7 +870,7 @@ async fn hostile_input_gets_diagnostics_and_the_provider_keeps_serving() {
         client.import_resource_state(pb::import_resource_state::Request {
             type_name: "domo_widget".into(),
             id: "1".into(),
-            client_capabilities: None,
+            ..Default::default()
         })
     );
     case!(
