@@ -124,22 +124,39 @@ fn decode(value: Option<&pb::DynamicValue>, what: &str) -> Result<Value, Diagnos
     })
 }
 
-/// Reads stored state as `UpgradeResourceState` carries it: JSON.
-fn decode_raw_state(raw: Option<&pb::RawState>) -> Result<Value, Diagnostics> {
+/// Reads stored state (`what`: "state" or "identity") as the upgrade
+/// requests carry it: JSON.
+fn decode_raw_state(raw: Option<&pb::RawState>, what: &str) -> Result<Value, Diagnostics> {
     let json = raw.map(|s| s.json.as_slice()).unwrap_or_default();
     if json.is_empty() {
         return Err(Diagnostic::error(
-            "Unsupported state format",
-            "This state was stored in Terraform's legacy flatmap format, which this provider never wrote. Remove the resource from state and import it again.",
+            format!("Unsupported {what} format"),
+            format!("This {what} was stored in Terraform's legacy flatmap format, which this provider never wrote. Remove the resource from state and import it again."),
         )
         .into());
     }
     decode_json(json).map_err(|e| {
         Diagnostic::error(
-            "Unreadable stored state",
-            format!("The stored state is not valid JSON: {e}."),
+            format!("Unreadable stored {what}"),
+            format!("The stored {what} is not valid JSON: {e}."),
         )
         .into()
+    })
+}
+
+/// Reads an identity Terraform sent; absent (Terraform < 1.12, or none
+/// held) is null.
+fn decode_identity(data: Option<&pb::ResourceIdentityData>) -> Result<Value, Diagnostics> {
+    decode(
+        data.and_then(|d| d.identity_data.as_ref()),
+        "resource identity",
+    )
+}
+
+/// An identity to answer with; none for null.
+fn identity_data(identity: &Value) -> Option<pb::ResourceIdentityData> {
+    (!identity.is_null()).then(|| pb::ResourceIdentityData {
+        identity_data: encode(identity),
     })
 }
 
@@ -156,16 +173,37 @@ fn answer(result: Result<Value, Diagnostics>) -> (Option<pb::DynamicValue>, Vec<
     }
 }
 
-/// A stored state as the answer to a read or an apply; `kept` answers when
-/// the request could not even be routed (the state Terraform sent, as is).
+/// A stored state as the answer to a read or an apply.
+struct Answer {
+    state: Option<pb::DynamicValue>,
+    identity: Option<pb::ResourceIdentityData>,
+    private: Vec<u8>,
+    diagnostics: Vec<pb::Diagnostic>,
+}
+
+/// The answer for `result`; `kept` answers when the request could not even
+/// be routed (the state, identity and private state Terraform sent, as is).
 fn stored(
     result: Result<Stored, Diagnostics>,
-    kept: Option<pb::DynamicValue>,
-    kept_private: Vec<u8>,
-) -> (Option<pb::DynamicValue>, Vec<u8>, Vec<pb::Diagnostic>) {
+    kept: (
+        Option<pb::DynamicValue>,
+        Option<pb::ResourceIdentityData>,
+        Vec<u8>,
+    ),
+) -> Answer {
     match result {
-        Ok(s) => (encode(&s.state), s.private, s.diagnostics.to_proto()),
-        Err(diagnostics) => (kept, kept_private, diagnostics.to_proto()),
+        Ok(s) => Answer {
+            state: encode(&s.state),
+            identity: identity_data(&s.identity),
+            private: s.private,
+            diagnostics: s.diagnostics.to_proto(),
+        },
+        Err(diagnostics) => Answer {
+            state: kept.0,
+            identity: kept.1,
+            private: kept.2,
+            diagnostics: diagnostics.to_proto(),
+        },
     }
 }
 
@@ -262,9 +300,12 @@ impl Provider for ProviderService {
         req: Request<pb::upgrade_resource_state::Request>,
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
         let req = req.into_inner();
-        let result = self
-            .resource(&req.type_name)
-            .and_then(|r| r.upgrade(req.version, &decode_raw_state(req.raw_state.as_ref())?));
+        let result = self.resource(&req.type_name).and_then(|r| {
+            r.upgrade(
+                req.version,
+                &decode_raw_state(req.raw_state.as_ref(), "state")?,
+            )
+        });
         let (upgraded_state, diagnostics) = answer(result);
         Ok(Response::new(pb::upgrade_resource_state::Response {
             upgraded_state,
@@ -301,16 +342,23 @@ impl Provider for ProviderService {
         let result = async {
             let resource = self.resource(&req.type_name)?;
             let state = decode(req.current_state.as_ref(), "current state")?;
+            let identity = decode_identity(req.current_identity.as_ref())?;
             let client = self.client()?;
-            Ok(resource.read(&client, state, req.private.clone()).await)
+            Ok(resource
+                .read(&client, state, req.private.clone(), identity)
+                .await)
         }
         .await;
-        let (new_state, private, diagnostics) = stored(result, req.current_state, req.private);
+        let answer = stored(
+            result,
+            (req.current_state, req.current_identity, req.private),
+        );
         Ok(Response::new(pb::read_resource::Response {
-            new_state,
-            diagnostics,
-            private,
-            ..Default::default()
+            new_state: answer.state,
+            diagnostics: answer.diagnostics,
+            private: answer.private,
+            deferred: None,
+            new_identity: answer.identity,
         }))
     }
 
@@ -326,7 +374,8 @@ impl Provider for ProviderService {
             let prior = decode(req.prior_state.take().as_ref(), "prior state")?;
             let proposed = decode(req.proposed_new_state.take().as_ref(), "proposed new state")?;
             let config = decode(req.config.take().as_ref(), "configuration")?;
-            resource.plan(prior, proposed, config)
+            let identity = decode_identity(req.prior_identity.as_ref())?;
+            resource.plan(prior, proposed, config, identity)
         })();
         let response = match planned {
             Ok(p) => pb::plan_resource_change::Response {
@@ -334,6 +383,7 @@ impl Provider for ProviderService {
                 requires_replace: p.requires_replace.iter().map(|a| a.to_proto()).collect(),
                 planned_private: req.prior_private,
                 diagnostics: p.diagnostics.to_proto(),
+                planned_identity: identity_data(&p.identity),
                 ..Default::default()
             },
             Err(diagnostics) => pb::plan_resource_change::Response {
@@ -356,20 +406,29 @@ impl Provider for ProviderService {
             let resource = self.resource(&req.type_name)?;
             let prior = decode(req.prior_state.as_ref(), "prior state")?;
             let planned = decode(req.planned_state.as_ref(), "planned state")?;
+            let identity = decode_identity(req.planned_identity.as_ref())?;
             let client = self.client()?;
             Ok(resource
-                .apply(&client, prior, planned, req.planned_private.clone())
+                .apply(
+                    &client,
+                    prior,
+                    planned,
+                    req.planned_private.clone(),
+                    identity,
+                )
                 .await)
         }
         .await;
         // Not routed: nothing was done, what existed before still does.
-        let (new_state, private, diagnostics) =
-            stored(result, req.prior_state, req.planned_private);
+        let answer = stored(
+            result,
+            (req.prior_state, req.planned_identity, req.planned_private),
+        );
         Ok(Response::new(pb::apply_resource_change::Response {
-            new_state,
-            private,
-            diagnostics,
-            ..Default::default()
+            new_state: answer.state,
+            private: answer.private,
+            diagnostics: answer.diagnostics,
+            new_identity: answer.identity,
         }))
     }
 
@@ -380,8 +439,9 @@ impl Provider for ProviderService {
         let req = req.into_inner();
         let result = async {
             let resource = self.resource(&req.type_name)?;
+            let identity = decode_identity(req.identity.as_ref())?;
             let client = self.client()?;
-            resource.import(&client, &req.id).await
+            resource.import(&client, &req.id, identity).await
         }
         .await;
         let response = match result {
@@ -390,7 +450,7 @@ impl Provider for ProviderService {
                     type_name: req.type_name,
                     state: encode(&imported.state),
                     private: imported.private,
-                    identity: None,
+                    identity: identity_data(&imported.identity),
                 }],
                 diagnostics: imported.diagnostics.to_proto(),
                 deferred: None,
@@ -435,15 +495,42 @@ impl Provider for ProviderService {
         }))
     }
 
-    /// Terraform >= 1.12 and OpenTofu 1.12 ask on every run; we declare no
-    /// resource identities.
+    /// Terraform >= 1.12 and OpenTofu 1.12 ask on every run.
     async fn get_resource_identity_schemas(
         &self,
         _: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        Ok(Response::new(
-            pb::get_resource_identity_schemas::Response::default(),
-        ))
+        Ok(Response::new(pb::get_resource_identity_schemas::Response {
+            identity_schemas: self
+                .registry
+                .resources
+                .iter()
+                .filter_map(|r| Some((r.type_name().to_owned(), r.identity_schema()?.to_proto())))
+                .collect(),
+            diagnostics: vec![],
+        }))
+    }
+
+    /// Called when state holds an identity written by another identity
+    /// version than ours.
+    async fn upgrade_resource_identity(
+        &self,
+        req: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        let req = req.into_inner();
+        let result = self.resource(&req.type_name).and_then(|r| {
+            r.upgrade_identity(
+                req.version,
+                &decode_raw_state(req.raw_identity.as_ref(), "identity")?,
+            )
+        });
+        let (upgraded, diagnostics) = answer(result);
+        Ok(Response::new(pb::upgrade_resource_identity::Response {
+            upgraded_identity: upgraded.map(|identity_data| pb::ResourceIdentityData {
+                identity_data: Some(identity_data),
+            }),
+            diagnostics,
+        }))
     }
 
     /// This provider defines no functions.

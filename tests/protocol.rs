@@ -469,8 +469,35 @@ async fn newer_clients_get_answers_not_unimplemented() {
         .await
         .expect("GetResourceIdentitySchemas is served")
         .into_inner();
-    assert!(identities.identity_schemas.is_empty());
     assert!(identities.diagnostics.is_empty());
+    let mut declared: Vec<(&str, Vec<&str>)> = identities
+        .identity_schemas
+        .iter()
+        .map(|(type_name, schema)| {
+            assert_eq!(schema.version, 0, "{type_name}");
+            let attributes = schema
+                .identity_attributes
+                .iter()
+                .map(|a| {
+                    assert_eq!(a.r#type, br#""string""#, "{type_name}.{}", a.name);
+                    assert!(a.required_for_import && !a.description.is_empty());
+                    a.name.as_str()
+                })
+                .collect();
+            (type_name.as_str(), attributes)
+        })
+        .collect();
+    declared.sort();
+    assert_eq!(
+        declared,
+        [
+            ("domo_group", vec!["id"]),
+            ("domo_group_members", vec!["group_id"]),
+            ("domo_group_membership", vec!["group_id", "user_id"]),
+            ("domo_user", vec!["id"]),
+        ],
+        "every resource but the roster has an identity"
+    );
 
     // OpenTofu, for an unknown provider::domo:: function.
     let functions = client

@@ -153,6 +153,22 @@ pub fn parse_id(text: &str) -> Option<u64> {
     text.trim().parse().ok()
 }
 
+/// An identity attribute that must hold a Domo id (`what`, e.g. "Domo
+/// user"): the id, as an import id takes it, or why not.
+pub fn numeric_id(value: &Field<String>, name: &str, what: &str) -> Result<String, Diagnostic> {
+    match value.known().map(|id| (id, parse_id(id))) {
+        Some((_, Some(id))) => Ok(id.to_string()),
+        Some((id, None)) => Err(Diagnostic::error(
+            format!("Invalid {what} id in identity"),
+            format!("{name} = \"{id}\" is not a {what} id (a whole number such as 1234567)."),
+        )),
+        None => Err(Diagnostic::error(
+            "Incomplete identity",
+            format!("The identity must set {name}, the {what} id."),
+        )),
+    }
+}
+
 /// An id that is not a Domo id (a whole number), pointing at `path`;
 /// `what` names the object, e.g. "Domo user".
 pub fn check_id(value: &Field<String>, what: &str, path: AttributePath) -> Option<Diagnostic> {

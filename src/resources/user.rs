@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::domo::roles::role_id_of;
 use crate::domo::{same_email, DomoClient, DomoError, User, UserFields};
-use crate::framework::{Outcome, Resource};
+use crate::framework::{Identity, Outcome, Resource};
 use crate::model;
 use crate::protocol::diagnostics::Severity;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
@@ -23,7 +23,7 @@ use crate::provider::errors::{
 };
 use crate::provider::freshness::{created_recently, creation_mark};
 use crate::provider::models::UserProfile;
-use crate::provider::rules::{check_email, looks_like_email, parse_id};
+use crate::provider::rules::{check_email, looks_like_email, numeric_id, parse_id};
 
 /// For a user created less than [`FRESH_WINDOW`](crate::provider::freshness::FRESH_WINDOW) ago, a 404
 /// is retried for at most this long (Domo's replication lag).
@@ -55,6 +55,27 @@ model! {
         updated_at: Field<String> [computed],
         /// URL of the user's avatar image.
         image_url: Field<String> [computed],
+    }
+}
+
+model! {
+    /// What names a `domo_user` for its whole life.
+    pub struct UserIdentity {
+        /// Domo's numeric id of the user, as a string (the `id` attribute).
+        id: Field<String> [required],
+    }
+}
+
+impl Identity<UserModel> for UserIdentity {
+    fn of(state: &UserModel) -> Option<Self> {
+        let id = state.id.known()?;
+        Some(UserIdentity {
+            id: Field::Known(id.clone()),
+        })
+    }
+
+    fn import_id(&self) -> Result<String, Diagnostic> {
+        numeric_id(&self.id, "id", "Domo user")
     }
 }
 
@@ -248,6 +269,7 @@ pub struct UserResource;
 #[tonic::async_trait]
 impl Resource for UserResource {
     type Model = UserModel;
+    type Identity = UserIdentity;
     const TYPE_NAME: &'static str = "domo_user";
     const DESCRIPTION: &'static str = "A user account in a Domo instance. Deleting it deletes the user in Domo, which cannot be undone.";
 
@@ -500,7 +522,7 @@ mod tests {
     #[test]
     fn create_plans_computed_values_unknown_and_defaults_send_invite() {
         let planned = resource()
-            .plan(Value::Null, config(&[]), config(&[]))
+            .plan(Value::Null, config(&[]), config(&[]), Value::Null)
             .unwrap();
         assert!(planned.requires_replace.is_empty());
         let m = model(&planned.state);
@@ -523,7 +545,8 @@ mod tests {
         proposed.email = Field::Known("ADA@example.com".into());
         let plan = |proposed: &UserModel| {
             let proposed = proposed.to_value();
-            let planned = resource().plan(state.to_value(), proposed.clone(), proposed);
+            let planned =
+                resource().plan(state.to_value(), proposed.clone(), proposed, Value::Null);
             model(&planned.unwrap().state)
         };
         assert_eq!(plan(&proposed).updated_at, state.updated_at);
