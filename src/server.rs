@@ -3,12 +3,15 @@
 //! data source the [`Registry`] names, and the answer is encoded. What a
 //! resource does with them is the framework's and the resource's business.
 
+use std::pin::Pin;
 use std::sync::RwLock;
 
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
 use crate::domo::DomoClient;
-use crate::framework::{AnyDataSource, AnyResource, Stored};
+use crate::framework::{AnyDataSource, AnyListResource, AnyResource, Listed, Stored};
 use crate::proto::tfplugin6::{self as pb, provider_server::Provider};
 use crate::protocol::value::decode_json;
 use crate::protocol::{decode_dynamic, encode_dynamic, Diagnostic, Diagnostics, Value};
@@ -53,6 +56,16 @@ impl ProviderService {
             Diagnostic::error(
                 "Unknown resource type",
                 format!("This provider has no resource type \"{type_name}\"."),
+            )
+            .into()
+        })
+    }
+
+    fn list_resource(&self, type_name: &str) -> Result<&dyn AnyListResource, Diagnostics> {
+        self.registry.list_resource(type_name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown list resource",
+                format!("This provider has no list resource \"{type_name}\"."),
             )
             .into()
         })
@@ -104,6 +117,12 @@ impl ProviderService {
                 .data_sources
                 .iter()
                 .map(|d| (d.type_name().to_owned(), d.schema().to_proto()))
+                .collect(),
+            list_resource_schemas: self
+                .registry
+                .list_resources
+                .iter()
+                .map(|l| (l.type_name().to_owned(), l.schema().to_proto()))
                 .collect(),
             diagnostics: vec![],
             provider_meta: None,
@@ -214,12 +233,29 @@ fn diagnostics_only(result: Result<Diagnostics, Diagnostics>) -> Vec<pb::Diagnos
 /// What this provider tells Terraform about itself. The schema never
 /// changes within a release, so Terraform may reuse the copy it fetched from
 /// the first provider process of a run instead of asking every process.
+/// Configuration for imports (`-generate-config-out`, Terraform 1.14 and
+/// later) comes from the provider: Terraform's own guess would set both
+/// attributes of a pair a configuration sets one of. Older clients ignore
+/// the field.
 fn server_capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         get_provider_schema_optional: true,
+        generate_resource_config: true,
         ..Default::default()
     }
 }
+
+/// One listed object (or diagnostics about the listing) as a stream event.
+fn list_event(listed: Listed) -> Result<pb::list_resource::Event, Status> {
+    Ok(pb::list_resource::Event {
+        identity: identity_data(&listed.identity),
+        display_name: listed.display_name,
+        resource_object: listed.state.as_ref().and_then(encode),
+        diagnostic: listed.diagnostics.to_proto(),
+    })
+}
+
+type ListStream = Pin<Box<dyn Stream<Item = Result<pb::list_resource::Event, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl Provider for ProviderService {
@@ -244,6 +280,14 @@ impl Provider for ProviderService {
                 .iter()
                 .map(|r| pb::get_metadata::ResourceMetadata {
                     type_name: r.type_name().to_owned(),
+                })
+                .collect(),
+            list_resources: self
+                .registry
+                .list_resources
+                .iter()
+                .map(|l| pb::get_metadata::ListResourceMetadata {
+                    type_name: l.type_name().to_owned(),
                 })
                 .collect(),
             ..Default::default()
@@ -482,6 +526,64 @@ impl Provider for ProviderService {
             diagnostics,
             deferred: None,
         }))
+    }
+
+    /// Terraform 1.14 and later, for `terraform query` and for `plan` and
+    /// `query` with `-generate-config-out` (announced by the server
+    /// capability).
+    async fn generate_resource_config(
+        &self,
+        req: Request<pb::generate_resource_config::Request>,
+    ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        let result = self.resource(&req.type_name).and_then(|r| {
+            let state = decode(req.state.as_ref(), "state")?;
+            r.generate_config(state)
+        });
+        let (config, diagnostics) = answer(result);
+        Ok(Response::new(pb::generate_resource_config::Response {
+            config,
+            diagnostics,
+        }))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        req: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        let result = self
+            .list_resource(&req.type_name)
+            .and_then(|l| Ok(l.validate(&decode(req.config.as_ref(), "list configuration")?)));
+        Ok(Response::new(pb::validate_list_resource_config::Response {
+            diagnostics: diagnostics_only(result),
+        }))
+    }
+
+    type ListResourceStream = ListStream;
+
+    /// `terraform query`: one event per object found, as the listing finds
+    /// them. Terraform drops the stream once it has `limit` results, which
+    /// stops the listing.
+    async fn list_resource(
+        &self,
+        req: Request<pb::list_resource::Request>,
+    ) -> Result<Response<Self::ListResourceStream>, Status> {
+        let req = req.into_inner();
+        let started = (|| {
+            let list = self.list_resource(&req.type_name)?;
+            let config = decode(req.config.as_ref(), "list configuration")?;
+            let client = self.client()?;
+            Ok(list.list(client, config, req.include_resource_object, req.limit))
+        })();
+        let stream: ListStream = match started {
+            Ok(results) => Box::pin(ReceiverStream::new(results).map(list_event)),
+            Err(diagnostics) => Box::pin(tokio_stream::once(list_event(Listed {
+                diagnostics,
+                ..Listed::default()
+            }))),
+        };
+        Ok(Response::new(stream))
     }
 
     async fn stop_provider(

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use super::identity::{self, describe, Identity, IdentitySchema};
 use crate::domo::DomoClient;
 use crate::protocol::plan::{
-    keep_configured, mark_computed_unknown, replaceable_part, replacement_paths,
+    configuration_of, keep_configured, mark_computed_unknown, replaceable_part, replacement_paths,
 };
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Model, Schema, Value};
 
@@ -125,6 +125,15 @@ pub trait Resource: Send + Sync + 'static {
     fn upgrade(&self, _version: i64, state: Self::Model) -> Result<Self::Model, Diagnostics> {
         Ok(state)
     }
+
+    /// The configuration Terraform writes for an object it is about to
+    /// import (`-generate-config-out`), from `config`: the object's state
+    /// with what only the provider sets already removed. Override it where
+    /// that would not plan without change (say, two attributes of which a
+    /// configuration sets one).
+    fn generate_config(&self, config: Self::Model) -> Self::Model {
+        config
+    }
 }
 
 /// A planned new state, for `PlanResourceChange`.
@@ -192,6 +201,8 @@ pub trait AnyResource: Send + Sync {
         identity: Value,
     ) -> Result<Stored, Diagnostics>;
     fn upgrade(&self, version: i64, raw: &Value) -> Result<Value, Diagnostics>;
+    /// The configuration to write for an object whose state is `state`.
+    fn generate_config(&self, state: Value) -> Result<Value, Diagnostics>;
     /// Brings an identity stored by identity schema `version` up to date.
     fn upgrade_identity(&self, version: i64, raw: &Value) -> Result<Value, Diagnostics>;
 }
@@ -524,6 +535,20 @@ impl<R: Resource> AnyResource for Registered<R> {
             ))
         })?;
         Ok(self.resource.upgrade(version, state)?.to_value())
+    }
+
+    fn generate_config(&self, mut state: Value) -> Result<Value, Diagnostics> {
+        configuration_of(&self.schema().attributes, &mut state);
+        let config = self.model(&state)?.ok_or_else(|| {
+            Diagnostics::from(Diagnostic::error(
+                "No state to generate configuration from",
+                format!(
+                    "Terraform asked for the configuration of a {} without its state; this is unexpected. Please report it.",
+                    R::TYPE_NAME
+                ),
+            ))
+        })?;
+        Ok(self.resource.generate_config(config).to_value())
     }
 
     fn upgrade_identity(&self, version: i64, raw: &Value) -> Result<Value, Diagnostics> {

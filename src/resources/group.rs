@@ -105,7 +105,7 @@ impl GroupModel {
     }
 
     /// The group exactly as Domo reports it.
-    fn of(group: &Group) -> Self {
+    pub(crate) fn of(group: &Group) -> Self {
         GroupModel {
             name: Field::Known(group.name.clone()),
             default: Field::from_option(group.default),

@@ -102,6 +102,11 @@ impl UserModel {
         self
     }
 
+    /// The user as a listing or an import finds it (no state before).
+    pub(crate) fn listed(user: &User) -> Self {
+        UserModel::default().refreshed(user)
+    }
+
     /// State after reading `user` from Domo, given what state held before.
     fn refreshed(&self, user: &User) -> Self {
         let email = match self.email.known() {
@@ -426,8 +431,23 @@ impl Resource for UserResource {
             found,
             &what,
             " (or it has been deleted). Check the id with the Domo admin UI or the domo_users data source.",
-            |user| UserModel::default().refreshed(&user),
+            |user| UserModel::listed(&user),
         )
+    }
+
+    /// A configuration names the role once: by name when it is one of
+    /// Domo's default roles, by id otherwise (a custom role). `send_invite`
+    /// is left to its default.
+    fn generate_config(&self, mut config: UserModel) -> UserModel {
+        let profile = &mut config.profile;
+        let default_role = profile.role.as_deref().and_then(role_id_of).is_some();
+        if default_role || profile.role_id.is_null() {
+            profile.role_id = Field::Null;
+        } else {
+            profile.role = Field::Null;
+        }
+        config.send_invite = Field::Null;
+        config
     }
 
     fn upgrade(&self, _version: i64, mut state: UserModel) -> Result<UserModel, Diagnostics> {
@@ -476,6 +496,31 @@ mod tests {
 
     fn model(value: &Value) -> UserModel {
         UserModel::from_value(value).unwrap().unwrap()
+    }
+
+    /// What `-generate-config-out` writes plans without error: one role
+    /// attribute, nothing only Domo sets.
+    #[test]
+    fn generated_configuration_names_the_role_once() {
+        let mut custom = user();
+        custom.role = "Analyst".into();
+        custom.role_id = Some(42);
+        for (listed, role, role_id) in [
+            (user(), Value::string("Admin"), Value::Null),
+            (custom, Value::Null, Value::Number(Number::UInt(42))),
+        ] {
+            let state = UserModel::listed(&listed).to_value();
+            let config = resource().generate_config(state).unwrap();
+            assert_eq!(config.get("role"), Some(&role));
+            assert_eq!(config.get("role_id"), Some(&role_id));
+            for computed in ["id", "created_at", "updated_at", "image_url", "send_invite"] {
+                assert_eq!(config.get(computed), Some(&Value::Null), "{computed}");
+            }
+            assert_eq!(config.get("email"), Some(&Value::string("ada@example.com")));
+            assert_eq!(config.get("employee_number"), Some(&Value::string("7")));
+            let problems = resource().validate(&config);
+            assert!(problems.is_empty(), "{problems:?}");
+        }
     }
 
     #[test]
