@@ -644,6 +644,25 @@ mod tests {
     }
 
     #[test]
+    fn a_resource_with_an_identity_must_document_it() {
+        let registry = Registry::default();
+        let user = registry.resource("domo_user").unwrap();
+        let subject = Subject::Resource(user.schema().clone(), user.identity_schema().cloned());
+        let dir = tempfile::tempdir().unwrap();
+        let page = "---\npage_title: t\n---\n\n# {{ type_name }}\n";
+        let err = render_template(dir.path(), "resources/user.md.tmpl", page, &subject)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("{{ identity }}"), "{err}");
+        let page = format!("{page}\n{{{{ identity }}}}\n");
+        let out = render_template(dir.path(), "resources/user.md.tmpl", &page, &subject).unwrap();
+        assert!(
+            out.contains("### Identity Schema\n\nRequired for import:\n\n- `id` (String) "),
+            "{out}"
+        );
+    }
+
+    #[test]
     fn paths_map_to_types() {
         assert_eq!(output_path("resources/user.md.tmpl"), "resources/user.md");
         assert_eq!(type_name_of("data-sources/users.md.tmpl"), "domo_users");
