@@ -282,6 +282,23 @@ async fn lenient_reading_accepts_editor_and_social_by_name() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_rate_limited_instance_is_waited_out() {
+    // The check sends its first 31 requests well within a second (a few
+    // milliseconds each), so the 31st meets a 429 with Retry-After.
+    let sim = Simulator::start(SimConfig {
+        rate_limit_per_second: Some(30),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator");
+    complete_run(&sim).await;
+    assert!(
+        sim.store().stats().rejected_rate_limited > 0,
+        "the check met 429s and went on"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn sigint_halfway_cleans_up_and_a_rerun_leaves_nothing() {
     // Slow requests, so that the run is still going when it is interrupted.
     let sim = Simulator::start(SimConfig {
