@@ -207,6 +207,18 @@ resource "domo_group_membership" "alan_eng" {{
             .expect_code(0, &format!("import {address} {id}"));
     }
     assert_eq!(id_of(&fresh, "domo_group.eng").await, eng);
+    if !store.config().group_default_in_reads {
+        // Domo's reads do not say whether a group is a default group, so
+        // the imported group's `default` is unknown until set once.
+        let plan = fresh.plan().await.expect_code(2, "default after import");
+        assert_eq!(plan_counts(&plan.stdout), Some((0, 1, 0)), "{}", plan.all());
+        assert!(plan.stdout.contains("+ default"), "{}", plan.all());
+        fresh
+            .apply()
+            .await
+            .expect_code(0, "set default after import");
+        assert!(store.group(eng).unwrap().default);
+    }
     fresh.plan().await.expect_code(0, "clean after import");
 
     // Destroy, with a member Terraform does not manage still in a group:
@@ -242,10 +254,10 @@ async fn lifecycle_every_unknown_read_the_other_way() {
         duplicate_group_name_status: None,
         group_user_ids: true,
         user_groups: false,
-        return_role_id: true,
         put_returns_body: false,
         default_groups_gain_new_users: false,
-        ..SimConfig::default()
+        role_id_as_string: true,
+        ..SimConfig::lenient()
     })
     .await;
 }
@@ -447,13 +459,14 @@ output "first_groups" {{
         first = users[0]
     ));
     ws.apply().await.expect_code(0, "read");
+    // Domo's group reads (in the strict reading) do not say `default`.
     let by_id = ws.output("by_id").await;
     assert_eq!(
         by_id,
         serde_json::json!({
             "id": web.to_string(),
             "name": "eng-web",
-            "default": false,
+            "default": null,
             "member_count": 2,
             "creator_id": "1",
         })

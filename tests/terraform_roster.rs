@@ -501,9 +501,19 @@ resource "domo_user_roster" "all" {
 /// in Domo are planned back for exactly those entries.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn roles_by_name_or_id_and_their_drift() {
-    let sim = Simulator::start(SimConfig::default())
-        .await
-        .expect("simulator");
+    roles_lifecycle(SimConfig::default()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_by_name_or_id_under_a_lenient_domo() {
+    roles_lifecycle(SimConfig::lenient()).await;
+}
+
+/// Roles by name and by id, through create, drift and changes each way,
+/// under a Domo that takes only the documented names on create (each
+/// entry is created as Participant and given its role by id) or all.
+async fn roles_lifecycle(config: SimConfig) {
+    let sim = Simulator::start(config).await.expect("simulator");
     let store = sim.store();
     store.define_role(101, "Auditor").expect("custom role");
     let ws = Workspace::new(&sim);
@@ -552,6 +562,30 @@ resource "domo_user_roster" "all" {
     assert_eq!(store.stats().update_requests, 2);
     assert_eq!(role_ids(&store), expected);
     plan(&ws, "plan roles again").await.expect_code(0, "clean");
+
+    // Changed in the configuration, each way: by id to a documented name,
+    // a documented-name-less role by name.
+    ws.write_config(
+        r#"
+resource "domo_user_roster" "all" {
+  users = {
+    "ed@example.com"  = { name = "Ed", role = "Privileged" }
+    "aud@example.com" = { name = "Aud", role = "Social" }
+    "so@example.com"  = { name = "So", role_id = 101 }
+  }
+}
+"#,
+    );
+    apply(&ws, "apply new roles").await.expect_code(0, "apply");
+    assert_eq!(
+        role_ids(&store),
+        vec![
+            ("aud@example.com".to_string(), Some(5)),
+            ("ed@example.com".to_string(), Some(2)),
+            ("so@example.com".to_string(), Some(101)),
+        ]
+    );
+    plan(&ws, "plan new roles").await.expect_code(0, "clean");
     destroy(&ws, "destroy roles")
         .await
         .expect_code(0, "destroy");
@@ -906,4 +940,169 @@ async fn duplicate_employee_numbers_fail_at_plan_naming_both_entries() {
         "{all}"
     );
     assert_eq!(sim.store().stats().total_api_requests, 0, "no call to Domo");
+}
+
+/// Domo refuses to delete users who own DataSets or Dataflows: a roster
+/// removing five entries, two of them owners, deletes three, reports the
+/// two by name, keeps them in state, and deletes only them once their
+/// content is transferred.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_deletes_are_reported_kept_and_retried_alone() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    let ws = Workspace::new(&sim);
+    let people = rows(7, "own");
+    write_csv(&ws, &people);
+    ws.write_config(&roster_config("  max_removals = 5"));
+    apply(&ws, "create").await.expect_code(0, "create");
+    let domo = users_by_email(&store);
+    let owners = ["own-1@example.com", "own-4@example.com"];
+    for owner in owners {
+        assert!(store.edit_user(domo[owner].id, |user| user.owns_content = true));
+    }
+
+    // Five people leave: own-0, own-1, own-3, own-4, own-6.
+    let staying: Vec<Row> = people
+        .iter()
+        .filter(|(email, ..)| ["own-2@example.com", "own-5@example.com"].contains(&email.as_str()))
+        .cloned()
+        .collect();
+    write_csv(&ws, &staying);
+    store.reset_stats();
+    let refused = apply(&ws, "remove five")
+        .await
+        .expect_code(1, "two refused");
+    assert_eq!(store.stats().delete_requests, 5);
+    let all = refused.flat();
+    for owner in owners {
+        let id = domo[owner].id;
+        assert!(
+            all.contains(&format!("Domo refused to delete user {owner} (id {id})")),
+            "{all}"
+        );
+    }
+    assert!(all.contains("owns DataSets or Dataflows"), "{all}");
+    assert!(all.contains("on_removal = \"keep\""), "{all}");
+    let live: BTreeSet<String> = users_by_email(&store).into_keys().collect();
+    let expected: BTreeSet<String> = [
+        "own-1@example.com",
+        "own-2@example.com",
+        "own-4@example.com",
+        "own-5@example.com",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(live, expected, "three deleted, the owners kept");
+    let in_state: BTreeSet<String> = state_accounts(&roster_state(&ws).await)
+        .into_iter()
+        .map(|(_, email)| email)
+        .collect();
+    assert_eq!(in_state, expected, "state holds what Domo holds");
+
+    // Transferred: the next apply deletes exactly the two.
+    for owner in owners {
+        assert!(store.edit_user(domo[owner].id, |user| user.owns_content = false));
+    }
+    store.reset_stats();
+    apply(&ws, "retry").await.expect_code(0, "retry the two");
+    let stats = store.stats();
+    assert_eq!(
+        (
+            stats.delete_requests,
+            stats.create_requests,
+            stats.update_requests
+        ),
+        (2, 0, 0)
+    );
+    assert_eq!(users_by_email(&store).len(), 2);
+    plan(&ws, "clean").await.expect_code(0, "clean");
+}
+
+/// Employee numbers are whole numbers in Domo: a roster entry with one
+/// that is not fails at plan, naming the entry, before any call to Domo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn employee_numbers_are_checked_per_entry_at_plan() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    let ws = Workspace::new(&sim);
+    ws.write_config(
+        r#"
+resource "domo_user_roster" "all" {
+  users = {
+    "ada@example.com"   = { name = "Ada", role = "Admin", employee_number = "1815" }
+    "grace@example.com" = { name = "Grace", role = "Editor", employee_number = "E-7" }
+  }
+}
+"#,
+    );
+    let failed = plan(&ws, "plan").await.expect_code(1, "bad number");
+    let all = failed.flat();
+    assert!(all.contains("Invalid employee number"), "{all}");
+    assert!(all.contains("users[\"grace@example.com\"]"), "{all}");
+    assert!(!all.contains("users[\"ada@example.com\"]"), "{all}");
+    assert_eq!(store.stats().create_requests, 0);
+    ws.write_config(
+        r#"
+resource "domo_user_roster" "all" {
+  users = {
+    "ada@example.com"   = { name = "Ada", role = "Admin", employee_number = "1815" }
+    "grace@example.com" = { name = "Grace", role = "Editor", employee_number = "7" }
+  }
+}
+"#,
+    );
+    apply(&ws, "apply").await.expect_code(0, "apply");
+    let domo = users_by_email(&store);
+    assert_eq!(
+        domo["grace@example.com"].employee_number.as_deref(),
+        Some("7")
+    );
+    assert_eq!(domo["grace@example.com"].role, "Editor");
+    plan(&ws, "clean").await.expect_code(0, "clean");
+}
+
+/// Entries whose role cannot be given on the roster's first apply (a
+/// custom role the instance does not have yet): created and kept, with a
+/// warning (an error would taint the roster and the next apply would delete
+/// everyone); the next plan shows the role Domo holds for those entries
+/// only, and once the role exists, one update each repairs them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_created_without_their_role_are_kept_and_repaired() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    let ws = Workspace::new(&sim);
+    ws.write_config(
+        r#"
+resource "domo_user_roster" "all" {
+  users = {
+    "ed@example.com"  = { name = "Ed", role = "Editor" }
+    "aud@example.com" = { name = "Aud", role_id = 150 }
+  }
+}
+"#,
+    );
+    let applied = apply(&ws, "apply").await.expect_code(0, "created");
+    let all = applied.flat();
+    assert!(all.contains("Domo user created without its role"), "{all}");
+    assert!(all.contains("users[\"aud@example.com\"]"), "{all}");
+    let domo = users_by_email(&store);
+    assert_eq!(domo["ed@example.com"].role, "Editor");
+    assert_eq!(domo["aud@example.com"].role, "Participant");
+    let changed = planned_entry_changes(&ws).await;
+    assert_eq!(changed, BTreeSet::from(["aud@example.com".to_string()]));
+
+    store.define_role(150, "Auditor").unwrap();
+    store.reset_stats();
+    apply(&ws, "repair").await.expect_code(0, "repair");
+    let stats = store.stats();
+    assert_eq!((stats.create_requests, stats.update_requests), (0, 1));
+    assert_eq!(users_by_email(&store)["aud@example.com"].role, "Auditor");
+    plan(&ws, "clean").await.expect_code(0, "clean");
 }

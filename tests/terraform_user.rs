@@ -515,14 +515,12 @@ output "roles" {{
 }
 
 /// Default and custom roles through create, update, drift and import,
-/// whether or not Domo's user objects carry `roleId`.
-async fn roles_lifecycle(return_role_id: bool) {
-    let sim = Simulator::start(SimConfig {
-        return_role_id,
-        ..SimConfig::default()
-    })
-    .await
-    .expect("simulator");
+/// whether or not Domo's user objects carry `roleId`, and whether Domo
+/// takes only the documented role names (and ignores `roleId` on create)
+/// or all of them.
+async fn roles_lifecycle(config: SimConfig) {
+    let return_role_id = config.return_role_id;
+    let sim = Simulator::start(config).await.expect("simulator");
     let store = sim.store();
     store.define_role(101, "Auditor").unwrap();
     store.define_role(102, "Reviewer").unwrap();
@@ -587,6 +585,15 @@ async fn roles_lifecycle(return_role_id: bool) {
     assert_eq!(role_of(aud), ("Reviewer".to_string(), Some(102)));
     ws.plan().await.expect_code(0, "clean again");
 
+    // From a role set by id to a documented name, and back.
+    ws.write_config(&roles_config("Participant", 102));
+    ws.apply().await.expect_code(0, "to a documented role");
+    assert_eq!(role_of(ed), ("Participant".to_string(), Some(4)));
+    ws.write_config(&roles_config("Social", 102));
+    ws.apply().await.expect_code(0, "back");
+    assert_eq!(role_of(ed), ("Social".to_string(), Some(5)));
+    ws.plan().await.expect_code(0, "clean after both ways");
+
     // Import the custom-role user into a fresh state. Without roleId from
     // Domo, its id cannot be read: the plan sets it once, as for timezone.
     let fresh = Workspace::new(&sim);
@@ -621,13 +628,13 @@ async fn roles_lifecycle(return_role_id: bool) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn roles_default_and_custom_when_domo_sends_no_role_ids() {
-    roles_lifecycle(false).await;
+async fn roles_default_and_custom_under_a_strict_domo_without_role_ids() {
+    roles_lifecycle(SimConfig::default()).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn roles_default_and_custom_when_domo_sends_role_ids() {
-    roles_lifecycle(true).await;
+async fn roles_default_and_custom_under_a_lenient_domo_with_role_ids() {
+    roles_lifecycle(SimConfig::lenient()).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -678,4 +685,172 @@ resource "domo_user" "neither" {
         (0, 0),
         "{stats:?}"
     );
+}
+
+fn numbered_users(ada_number: Option<&str>, grace_title: &str) -> String {
+    let number = ada_number
+        .map(|n| format!("  employee_number = \"{n}\"\n"))
+        .unwrap_or_default();
+    format!(
+        r#"
+resource "domo_user" "ada" {{
+  name  = "Ada Lovelace"
+  email = "ada@example.com"
+  role  = "Admin"
+{number}}}
+
+resource "domo_user" "grace" {{
+  name  = "Grace Hopper"
+  email = "grace@example.com"
+  role  = "Participant"
+  title = "{grace_title}"
+}}
+"#
+    )
+}
+
+/// Domo types employee numbers as integers: they travel as JSON numbers
+/// (the strict simulator refuses strings, `""` included), a user without
+/// one updates cleanly, and a number that is not digits fails at plan.
+#[tokio::test(flavor = "multi_thread")]
+async fn employee_numbers_travel_as_numbers_and_are_checked_at_plan() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    let ws = Workspace::new(&sim);
+    let number_of = |email: &str| {
+        let user = store.users().into_iter().find(|u| u.email == email);
+        user.expect("user in Domo").employee_number
+    };
+
+    ws.write_config(&numbered_users(Some("1815"), "Rear Admiral"));
+    ws.apply().await.expect_code(0, "create");
+    assert_eq!(number_of("ada@example.com").as_deref(), Some("1815"));
+    assert_eq!(number_of("grace@example.com"), None);
+
+    // An update of a user without an employee number.
+    ws.write_config(&numbered_users(Some("1815"), "Commodore"));
+    ws.apply().await.expect_code(0, "update grace");
+    let grace = store
+        .users()
+        .into_iter()
+        .find(|u| u.email == "grace@example.com");
+    assert_eq!(grace.unwrap().title.as_deref(), Some("Commodore"));
+    ws.plan().await.expect_code(0, "clean");
+
+    // Cleared: null on the wire.
+    ws.write_config(&numbered_users(None, "Commodore"));
+    ws.apply().await.expect_code(0, "clear");
+    assert_eq!(number_of("ada@example.com"), None);
+    ws.plan().await.expect_code(0, "clean after clearing");
+
+    // Not digits: refused at plan, pointing at the attribute; Domo unchanged.
+    let before = store.stats();
+    ws.write_config(&numbered_users(Some("E-7"), "Commodore"));
+    let plan = ws.plan().await.expect_code(1, "bad employee number");
+    let all = plan.flat();
+    assert!(all.contains("Invalid employee number"), "{all}");
+    assert!(all.contains("employee_number is \"E-7\""), "{all}");
+    assert!(all.contains("domo_user.ada"), "{all}");
+    let after = store.stats();
+    assert_eq!(
+        (after.create_requests, after.update_requests),
+        (before.create_requests, before.update_requests)
+    );
+}
+
+/// Domo refuses to delete a user who owns DataSets or Dataflows: the
+/// apply fails saying who, quoting Domo and saying what to do; the user
+/// stays in state and in Domo; once the content is transferred, the next
+/// apply deletes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_delete_refused_for_owned_content_keeps_the_user_until_transferred() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    let ws = Workspace::new(&sim);
+    ws.write_config(&numbered_users(None, "Commodore"));
+    ws.apply().await.expect_code(0, "create");
+    let ada: u64 = ws
+        .state_attr("domo_user.ada", "id")
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(store.edit_user(ada, |user| user.owns_content = true));
+
+    // Ada leaves the configuration.
+    let grace_only = numbered_users(None, "Commodore");
+    let grace_only = &grace_only[grace_only.find("resource \"domo_user\" \"grace\"").unwrap()..];
+    ws.write_config(grace_only);
+    let refused = ws.apply().await.expect_code(1, "refused delete");
+    let all = refused.flat();
+    assert!(all.contains("Domo refused to delete the user"), "{all}");
+    assert!(
+        all.contains(&format!("ada@example.com (id {ada})")),
+        "{all}"
+    );
+    assert!(all.contains("owns DataSets or Dataflows"), "{all}");
+    assert!(all.contains("terraform state rm"), "{all}");
+    assert!(!store.user(ada).unwrap().deleted, "still in Domo");
+    assert!(ws.state_list().await.contains(&"domo_user.ada".to_string()));
+    ws.plan().await.expect_code(2, "still to delete");
+
+    // The content is transferred in Domo: the delete goes through.
+    assert!(store.edit_user(ada, |user| user.owns_content = false));
+    ws.apply().await.expect_code(0, "delete after transfer");
+    assert!(store.user(ada).is_none_or(|user| user.deleted));
+    assert_eq!(ws.state_list().await, ["domo_user.grace"]);
+    ws.plan().await.expect_code(0, "clean");
+}
+
+/// A user whose role cannot be given (the role does not exist yet): the
+/// user is created and kept (a warning, not an error: Terraform would
+/// replace, so delete, a new user whose create reports an error), the next
+/// plan shows the role Domo holds, and once the role exists the next apply
+/// gives it, without a second create.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_created_without_its_role_is_kept_and_repaired_next_apply() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    let ws = Workspace::new(&sim);
+    ws.write_config(
+        r#"
+resource "domo_user" "aud" {
+  name    = "Aud Auditor"
+  email   = "aud@example.com"
+  role_id = 150
+}
+"#,
+    );
+    let applied = ws.apply().await.expect_code(0, "role refused");
+    let all = applied.flat();
+    assert!(
+        all.contains("Warning: Domo user created without its role"),
+        "{all}"
+    );
+    assert!(all.contains("did not give it role role id 150"), "{all}");
+    let users = store.users();
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].role, "Participant");
+    assert_eq!(
+        ws.state_attr("domo_user.aud", "id").await,
+        Some(serde_json::json!(users[0].id.to_string()))
+    );
+
+    // The plan tells the truth: Domo holds Participant (id 4).
+    let plan = ws.plan().await.expect_code(2, "the role to repair");
+    assert_eq!(plan_counts(&plan.stdout), Some((0, 1, 0)), "{}", plan.all());
+    assert!(plan.flat().contains("role_id = 4 -> 150"), "{}", plan.all());
+    store.define_role(150, "Auditor").unwrap();
+    ws.apply().await.expect_code(0, "repair");
+    assert_eq!(store.user(users[0].id).unwrap().role, "Auditor");
+    assert_eq!(store.stats().create_requests, 1, "never created twice");
+    ws.plan().await.expect_code(0, "clean");
 }

@@ -102,6 +102,29 @@ struct Args {
     /// Members of each seeded group: the first live users, seeded when too few.
     #[arg(long, default_value_t = 0)]
     seed_group_members: usize,
+    /// Play the lenient reading of every uncertain point at once: all five
+    /// role names and roleId taken on create, string employee numbers,
+    /// `default` in group reads, numeric roleId and creatorId in reads.
+    #[arg(long)]
+    lenient: bool,
+    /// role takes all five default names (by default only Admin, Privileged and Participant).
+    #[arg(long)]
+    accept_all_role_names: bool,
+    /// A create's roleId sets the role (by default a create ignores it).
+    #[arg(long)]
+    create_honours_role_id: bool,
+    /// employeeNumber may be a string (by default a JSON integer, or null).
+    #[arg(long)]
+    string_employee_numbers: bool,
+    /// Group reads carry `default` (by default only the create answer does).
+    #[arg(long)]
+    group_default_in_reads: bool,
+    /// Group objects carry creatorId as a number (by default a string).
+    #[arg(long)]
+    creator_id_as_number: bool,
+    /// With --return-role-id: roleId as a string ("3").
+    #[arg(long)]
+    role_id_as_string: bool,
 }
 
 /// An optional status switch: a status, or none (the operation succeeds).
@@ -149,6 +172,11 @@ fn parse_probability(raw: &str) -> Result<f64, String> {
 
 impl Args {
     fn config(&self) -> SimConfig {
+        let base = if self.lenient {
+            SimConfig::lenient()
+        } else {
+            SimConfig::default()
+        };
         SimConfig {
             client_id: self.client_id.clone(),
             client_secret: self.client_secret.clone(),
@@ -164,7 +192,7 @@ impl Args {
             read_after_create_404: Duration::from_millis(self.read_after_create_404_ms),
             drop_connection_after_create: self.drop_connection_after_create,
             fail_every_nth_create: self.fail_every_nth_create,
-            return_role_id: self.return_role_id,
+            return_role_id: self.return_role_id || base.return_role_id,
             max_group_page_size: self.max_group_page_size,
             max_group_member_page_size: self.max_group_member_page_size,
             delete_group_with_members: self.delete_group_with_members,
@@ -175,6 +203,12 @@ impl Args {
             user_groups: !self.no_user_groups,
             default_groups_gain_new_users: !self.no_default_group_join,
             drop_connection_after_group_create: self.drop_connection_after_group_create,
+            accept_all_role_names: self.accept_all_role_names || base.accept_all_role_names,
+            create_honours_role_id: self.create_honours_role_id || base.create_honours_role_id,
+            string_employee_numbers: self.string_employee_numbers || base.string_employee_numbers,
+            group_default_in_reads: self.group_default_in_reads || base.group_default_in_reads,
+            creator_id_as_number: self.creator_id_as_number || base.creator_id_as_number,
+            role_id_as_string: self.role_id_as_string,
         }
     }
 }

@@ -64,7 +64,7 @@ mod tests {
         Group {
             id,
             name: name.into(),
-            default: false,
+            default: Some(false),
             active: true,
             creator_id: None,
             member_count: Some(0),

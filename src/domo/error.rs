@@ -97,6 +97,23 @@ pub enum DomoError {
         detail: String,
     },
 
+    /// A user was created with a documented role, but the update that was
+    /// to give it the role asked for failed or did not take (see
+    /// [`super::roles`]). The user exists, as `user` shows it.
+    #[error(
+        "Domo created user {} (id {}) with role {}, but did not give it role {wanted}: {reason}",
+        .user.email,
+        .user.id,
+        role_shown(.user)
+    )]
+    RoleNotSet {
+        user: Box<super::User>,
+        /// The role asked for, e.g. "Editor" or "role id 101".
+        wanted: String,
+        /// Why: the update's error, or what Domo reported instead.
+        reason: String,
+    },
+
     /// The client configuration cannot work; nothing was sent.
     #[error("invalid Domo client configuration: {0}")]
     InvalidConfig(String),
@@ -120,6 +137,14 @@ fn join_ids(ids: &[u64]) -> String {
         .map(u64::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+fn role_shown(user: &super::User) -> String {
+    match (user.role.is_empty(), user.role_id) {
+        (false, _) => user.role.clone(),
+        (true, Some(id)) => format!("role id {id}"),
+        (true, None) => "no role Domo reports".to_string(),
+    }
 }
 
 fn toe_suffix(toe: &Option<String>) -> String {
@@ -167,6 +192,29 @@ impl DomoError {
                 ..
             } => message_says_duplicate_email(message),
             _ => false,
+        }
+    }
+
+    /// Domo's message when it refused a request outright with a 4xx that
+    /// says something about the object (not 401/403 credentials or
+    /// permissions, 404 or 429): for a delete, "this user cannot go".
+    pub fn refusal(&self) -> Option<&str> {
+        match self {
+            DomoError::Api {
+                status, message, ..
+            } if (400..500).contains(status) && !matches!(status, 401 | 403 | 404 | 429) => {
+                Some(message)
+            }
+            _ => None,
+        }
+    }
+
+    /// The user that exists although the call failed: a create whose role
+    /// update did not take ([`DomoError::RoleNotSet`]).
+    pub fn created_user(&self) -> Option<&super::User> {
+        match self {
+            DomoError::RoleNotSet { user, .. } => Some(user),
+            _ => None,
         }
     }
 

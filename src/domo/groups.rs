@@ -42,8 +42,9 @@ const GROUPS_PATH: &str = "/v1/groups";
 pub struct Group {
     pub id: u64,
     pub name: String,
-    /// The group new users join.
-    pub default: bool,
+    /// The group new users join; `None` when Domo leaves `default` out (its
+    /// sample of a group read has no such field).
+    pub default: Option<bool>,
     /// `true` when Domo leaves `active` out.
     pub active: bool,
     /// The user who created it, when Domo says.
@@ -676,7 +677,7 @@ pub(crate) fn parse_group(value: &Value) -> Result<Group, String> {
             Some(Value::String(name)) => name.clone(),
             _ => String::new(),
         },
-        default: flag("default").unwrap_or(false),
+        default: flag("default"),
         active: flag("active").unwrap_or(true),
         creator_id: object.get("creatorId").and_then(parse_id),
         member_count: object.get("memberCount").and_then(parse_count),
@@ -734,14 +735,14 @@ mod tests {
             Group {
                 id: 77,
                 name: "Sales".into(),
-                default: true,
+                default: Some(true),
                 active: false,
                 creator_id: Some(1),
                 member_count: Some(0),
             }
         );
         let sparse = parse_group(&json!({"id": 5})).unwrap();
-        assert!(sparse.active && !sparse.default);
+        assert!(sparse.active && sparse.default.is_none());
         assert_eq!((sparse.creator_id, sparse.member_count), (None, None));
         assert!(parse_group(&json!({"name": "no id"})).is_err());
         assert!(parse_group(&json!([5])).is_err());

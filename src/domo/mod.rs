@@ -125,6 +125,8 @@ pub struct DomoClient {
     inner: Arc<http::Http>,
     /// The user listing shared by all reads (see [`directory`]).
     directory: Arc<directory::Directory>,
+    /// Role ids as the instance reports them (see [`roles`]).
+    roles: Arc<roles::RoleBook>,
 }
 
 impl std::fmt::Debug for DomoClient {
@@ -147,6 +149,7 @@ impl DomoClient {
         Ok(DomoClient {
             inner: Arc::new(http::Http::new(config, base_url)),
             directory: Arc::default(),
+            roles: Arc::default(),
         })
     }
 

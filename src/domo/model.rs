@@ -2,18 +2,11 @@
 //! with the leniency Domo's inconsistent JSON needs (numbers or strings,
 //! empty strings meaning "absent", a `deleted` flag on soft-deleted users).
 //!
-//! Roles: Domo's v1 reference documents `role` as a name (an enum of
-//! default roles), and its update endpoint a `roleId`, which is the only
-//! way to name a custom role. So a body carries `role` whenever the name is
-//! known (given, or the name of a default `role_id`), since that is what
-//! every Domo version takes, and `roleId` whenever one is given, since only
-//! it can say "custom role 101". A custom role thus goes as `roleId` alone;
-//! a default role given by name alone goes as `role` alone (no `roleId` that
-//! a Domo ignoring or refusing the field could trip over).
+//! Roles: a body names the role one way only, chosen by the client (see
+//! [`super::roles`]): a documented name as `role`, any other role as
+//! `roleId`.
 
 use serde_json::{Map, Value};
-
-use super::roles::role_name_of;
 
 /// The user attributes a caller controls.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -228,10 +221,21 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
+/// How a body names the user's role: by name (`role`) or by id (`roleId`),
+/// never both, so that a Domo that checks one against the other, or ignores
+/// one of them, cannot trip over it (see [`super::roles`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum RoleInBody {
+    Name(String),
+    Id(u64),
+    /// Neither is known: the body has no role (Domo refuses a create then).
+    Missing,
+}
+
 /// Body of `POST /v1/users`: required fields plus the optional ones given.
 /// `sendInvite` is a query parameter, never part of the body.
-pub(crate) fn create_body(fields: &UserFields) -> Value {
-    let mut body = required_fields(fields);
+pub(crate) fn create_body(fields: &UserFields, role: &RoleInBody) -> Value {
+    let mut body = required_fields(fields, role);
     for (key, value) in optional_fields(fields)
         .into_iter()
         .chain(write_only_fields(fields))
@@ -240,16 +244,19 @@ pub(crate) fn create_body(fields: &UserFields) -> Value {
             body.insert(key.to_string(), Value::String(value.clone()));
         }
     }
+    if let Some(number) = &fields.employee_number {
+        body.insert("employeeNumber".into(), employee_number_json(number));
+    }
     Value::Object(body)
 }
 
-/// Body of `PUT /v1/users/{id}`: the whole object. Absent optional fields
-/// go as "" so that clearing works whether Domo treats an omitted field as
-/// "unchanged" or the update as a full replacement. `timezone` and `locale`
-/// go only when set: Domo never returns them, so we cannot know what ""
-/// would overwrite.
-pub(crate) fn update_body(fields: &UserFields) -> Value {
-    let mut body = required_fields(fields);
+/// Body of `PUT /v1/users/{id}`: the whole object. Absent optional text
+/// fields go as "" and an absent employee number as null, so that clearing
+/// works whether Domo treats an omitted field as "unchanged" or the update
+/// as a full replacement. `timezone` and `locale` go only when set: Domo
+/// never returns them, so we cannot know what "" would overwrite.
+pub(crate) fn update_body(fields: &UserFields, role: &RoleInBody) -> Value {
+    let mut body = required_fields(fields, role);
     for (key, value) in optional_fields(fields) {
         let value = value.cloned().unwrap_or_default();
         body.insert(key.to_string(), Value::String(value));
@@ -259,34 +266,48 @@ pub(crate) fn update_body(fields: &UserFields) -> Value {
             body.insert(key.to_string(), Value::String(value.clone()));
         }
     }
+    let number = fields.employee_number.as_deref();
+    body.insert(
+        "employeeNumber".into(),
+        number.map_or(Value::Null, employee_number_json),
+    );
     Value::Object(body)
 }
 
-/// `name`, `email`, and the role as the module documentation says.
-fn required_fields(fields: &UserFields) -> Map<String, Value> {
+/// `name`, `email`, and the role as `role` says.
+fn required_fields(fields: &UserFields, role: &RoleInBody) -> Map<String, Value> {
     let mut body = Map::new();
     body.insert("name".into(), Value::String(fields.name.clone()));
     body.insert("email".into(), Value::String(fields.email.clone()));
-    let role_name = fields
-        .role
-        .clone()
-        .or_else(|| fields.role_id.and_then(role_name_of).map(str::to_string));
-    if let Some(name) = role_name {
-        body.insert("role".into(), Value::String(name));
-    }
-    if let Some(id) = fields.role_id {
-        body.insert("roleId".into(), Value::from(id));
+    match role {
+        RoleInBody::Name(name) => {
+            body.insert("role".into(), Value::String(name.clone()));
+        }
+        RoleInBody::Id(id) => {
+            body.insert("roleId".into(), Value::from(*id));
+        }
+        RoleInBody::Missing => {}
     }
     body
 }
 
-fn optional_fields(fields: &UserFields) -> [(&'static str, Option<&String>); 5] {
+/// Domo types `employeeNumber` as an integer: a number of digits goes as a
+/// JSON number (the provider checks at plan time that configured ones are);
+/// anything else (say, a value an older Domo stored) goes as it is.
+fn employee_number_json(number: &str) -> Value {
+    let digits = !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit());
+    match number.parse::<u64>() {
+        Ok(n) if digits => Value::from(n),
+        _ => Value::String(number.to_string()),
+    }
+}
+
+fn optional_fields(fields: &UserFields) -> [(&'static str, Option<&String>); 4] {
     [
         ("title", fields.title.as_ref()),
         ("alternateEmail", fields.alternate_email.as_ref()),
         ("phone", fields.phone.as_ref()),
         ("location", fields.location.as_ref()),
-        ("employeeNumber", fields.employee_number.as_ref()),
     ]
 }
 
@@ -470,8 +491,9 @@ mod tests {
     fn create_body_sends_only_present_fields() {
         let mut fields = fields();
         fields.timezone = Some("America/Denver".into());
+        let admin = RoleInBody::Name("Admin".into());
         assert_eq!(
-            create_body(&fields),
+            create_body(&fields, &admin),
             json!({"name": "Ada", "email": "ada@example.com", "role": "Admin",
                    "title": "Engineer", "timezone": "America/Denver"})
         );
@@ -479,46 +501,59 @@ mod tests {
 
     #[test]
     fn update_body_sends_the_whole_object_but_not_unknown_write_only_fields() {
+        let admin = RoleInBody::Name("Admin".into());
         assert_eq!(
-            update_body(&fields()),
+            update_body(&fields(), &admin),
             json!({"name": "Ada", "email": "ada@example.com", "role": "Admin",
                    "title": "Engineer", "alternateEmail": "", "phone": "",
-                   "location": "", "employeeNumber": ""})
+                   "location": "", "employeeNumber": null})
         );
         let mut fields = fields();
         fields.locale = Some("en-US".into());
-        assert_eq!(update_body(&fields)["locale"], json!("en-US"));
-        assert!(update_body(&fields).get("timezone").is_none());
+        assert_eq!(update_body(&fields, &admin)["locale"], json!("en-US"));
+        assert!(update_body(&fields, &admin).get("timezone").is_none());
     }
 
     #[test]
-    fn bodies_send_the_role_name_when_known_and_the_id_when_given() {
-        let with_role = |role: Option<&str>, role_id: Option<u64>| UserFields {
-            role: role.map(str::to_string),
-            role_id,
+    fn employee_numbers_go_as_json_numbers() {
+        let admin = RoleInBody::Name("Admin".into());
+        let with_number = |number: &str| UserFields {
+            employee_number: Some(number.into()),
             ..fields()
         };
+        for body in [create_body, update_body] {
+            assert_eq!(
+                body(&with_number("1815"), &admin)["employeeNumber"],
+                json!(1815)
+            );
+            assert_eq!(
+                body(&with_number("0042"), &admin)["employeeNumber"],
+                json!(42)
+            );
+            // Never configured (plan-time checks), but state may hold one.
+            assert_eq!(
+                body(&with_number("E-7"), &admin)["employeeNumber"],
+                json!("E-7")
+            );
+        }
+        assert!(create_body(&fields(), &admin)
+            .get("employeeNumber")
+            .is_none());
+    }
+
+    #[test]
+    fn bodies_name_the_role_one_way_only() {
         let role_of = |body: Value| (body.get("role").cloned(), body.get("roleId").cloned());
         for body in [create_body, update_body] {
             assert_eq!(
-                role_of(body(&with_role(Some("Admin"), None))),
+                role_of(body(&fields(), &RoleInBody::Name("Admin".into()))),
                 (Some(json!("Admin")), None)
             );
             assert_eq!(
-                role_of(body(&with_role(None, Some(3)))),
-                (Some(json!("Editor")), Some(json!(3))),
-                "a default id also goes by name"
+                role_of(body(&fields(), &RoleInBody::Id(101))),
+                (None, Some(json!(101)))
             );
-            assert_eq!(
-                role_of(body(&with_role(None, Some(101)))),
-                (None, Some(json!(101))),
-                "a custom role goes by id alone"
-            );
-            assert_eq!(
-                role_of(body(&with_role(Some("Social"), Some(5)))),
-                (Some(json!("Social")), Some(json!(5)))
-            );
-            assert_eq!(role_of(body(&with_role(None, None))), (None, None));
+            assert_eq!(role_of(body(&fields(), &RoleInBody::Missing)), (None, None));
         }
     }
 

@@ -69,7 +69,7 @@ async fn crud_round_trip() {
         location: Some("London".to_string()),
         timezone: Some("Europe/London".to_string()),
         locale: Some("en-GB".to_string()),
-        employee_number: Some("E-1815".to_string()),
+        employee_number: Some("1815".to_string()),
     };
     let created = client.create_user(&wanted, false).await.unwrap();
     assert_eq!(created.name, "Ada Lovelace");
@@ -82,7 +82,7 @@ async fn crud_round_trip() {
     );
     assert_eq!(created.phone.as_deref(), Some("+1 555 0100"));
     assert_eq!(created.location.as_deref(), Some("London"));
-    assert_eq!(created.employee_number.as_deref(), Some("E-1815"));
+    assert_eq!(created.employee_number.as_deref(), Some("1815"));
     assert!(created.created_at.is_some() && created.updated_at.is_some());
     assert!(created.image_url.is_some());
     let stored = sim.store().user(created.id).unwrap();
@@ -92,10 +92,12 @@ async fn crud_round_trip() {
     let read = client.get_user(created.id).await.unwrap().unwrap();
     assert_eq!(read, created);
 
-    // Change the title, clear the phone, leave timezone / locale unknown.
+    // Change the title, clear the phone and the employee number, leave
+    // timezone / locale unknown.
     let changed = UserFields {
         title: Some("Countess".to_string()),
         phone: None,
+        employee_number: None,
         timezone: None,
         locale: None,
         ..wanted.clone()
@@ -106,6 +108,7 @@ async fn crud_round_trip() {
     assert_eq!(updated.location.as_deref(), Some("London"));
     let stored = sim.store().user(created.id).unwrap();
     assert_eq!(stored.phone, None);
+    assert_eq!(stored.employee_number, None, "cleared with null");
     assert_eq!(
         stored.timezone.as_deref(),
         Some("Europe/London"),
@@ -1142,9 +1145,10 @@ async fn bulk_changes_each_report_their_own_result() {
     assert_eq!(sim.store().users().len(), 1 + 9);
 }
 
-#[tokio::test]
-async fn roles_go_by_name_by_default_id_or_by_custom_id() {
-    let sim = simulator(SimConfig::default()).await;
+/// Every role reaches Domo whichever reading it keeps: documented names on
+/// create, the rest by `roleId` in an update right after.
+async fn roles_reach_domo(config: SimConfig) {
+    let sim = simulator(config).await;
     sim.store().define_role(101, "Auditor").unwrap();
     let client = client_for(&sim);
     let with_role = |email: &str, role: Option<&str>, role_id: Option<u64>| UserFields {
@@ -1152,13 +1156,27 @@ async fn roles_go_by_name_by_default_id_or_by_custom_id() {
         role_id,
         ..fields(email)
     };
+    let calls = |sim: &Simulator| {
+        let stats = sim.store().stats();
+        (stats.create_requests, stats.update_requests)
+    };
 
+    let admin = client
+        .create_user(&with_role("ad@example.com", Some("Admin"), None), false)
+        .await
+        .unwrap();
+    assert_eq!(admin.role, "Admin");
+    assert_eq!(calls(&sim), (1, 0), "a documented name: one create");
     let editor = client
         .create_user(&with_role("ed@example.com", Some("Editor"), None), false)
         .await
         .unwrap();
     assert_eq!(editor.role, "Editor");
-    assert_eq!(editor.role_id, None, "Domo does not send roleId by default");
+    assert_eq!(
+        calls(&sim),
+        (2, 1),
+        "created as Participant, then given its role"
+    );
     let social = client
         .create_user(&with_role("so@example.com", None, Some(5)), false)
         .await
@@ -1170,6 +1188,7 @@ async fn roles_go_by_name_by_default_id_or_by_custom_id() {
         .unwrap();
     assert_eq!(auditor.role, "Auditor");
     assert_eq!(sim.store().user(auditor.id).unwrap().role_id, Some(101));
+    assert_eq!(calls(&sim), (4, 3));
 
     // Moving a custom-role user back to a default role, and the reverse.
     let updated = client
@@ -1185,27 +1204,73 @@ async fn roles_go_by_name_by_default_id_or_by_custom_id() {
         .await
         .unwrap();
     assert_eq!(updated.role, "Auditor");
+    let updated = client
+        .update_user(
+            editor.id,
+            &with_role("ed@example.com", Some("Social"), None),
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.role, "Social");
 
-    // Domo's refusals come back typed, with its message.
+    // A role Domo refuses: the user exists, with the role it was created
+    // with, and the error carries it.
     let error = client
         .create_user(&with_role("x@example.com", None, Some(999)), false)
         .await
         .unwrap_err();
-    assert_eq!(error.status(), Some(400));
-    assert!(error.to_string().contains("no such role"), "{error}");
-    let error = client
-        .create_user(&with_role("x@example.com", Some("Admin"), Some(3)), false)
-        .await
-        .unwrap_err();
-    assert!(error.to_string().contains("different roles"), "{error}");
+    let DomoError::RoleNotSet {
+        user,
+        wanted,
+        reason,
+    } = &error
+    else {
+        panic!("expected RoleNotSet, got {error:?}");
+    };
+    assert_eq!(
+        (user.role.as_str(), wanted.as_str()),
+        ("Participant", "role id 999")
+    );
+    assert!(reason.contains("no such role"), "{reason}");
+    assert!(error.to_string().contains("x@example.com"), "{error}");
+    assert_eq!(sim.store().user(user.id).unwrap().role, "Participant");
+}
 
-    // roleId is read when Domo sends it.
-    sim.store().set_config(SimConfig {
-        return_role_id: true,
-        ..SimConfig::default()
-    });
-    let read = client.get_user(editor.id).await.unwrap().unwrap();
-    assert_eq!((read.role.as_str(), read.role_id), ("Auditor", Some(101)));
+#[tokio::test]
+async fn roles_reach_a_domo_that_keeps_to_its_documentation() {
+    roles_reach_domo(SimConfig::default()).await;
+}
+
+#[tokio::test]
+async fn roles_reach_a_lenient_domo() {
+    roles_reach_domo(SimConfig::lenient()).await;
+}
+
+#[tokio::test]
+async fn role_ids_are_read_as_numbers_or_text() {
+    for role_id_as_string in [false, true] {
+        let sim = simulator(SimConfig {
+            return_role_id: true,
+            role_id_as_string,
+            ..SimConfig::default()
+        })
+        .await;
+        sim.store().define_role(101, "Auditor").unwrap();
+        let client = client_for(&sim);
+        let auditor = client
+            .create_user(
+                &UserFields {
+                    role: None,
+                    role_id: Some(101),
+                    ..fields("au@example.com")
+                },
+                false,
+            )
+            .await
+            .unwrap();
+        let read = client.get_user(auditor.id).await.unwrap().unwrap();
+        assert_eq!((read.role.as_str(), read.role_id), ("Auditor", Some(101)));
+    }
 }
 
 #[tokio::test]
@@ -1249,7 +1314,12 @@ fn group_calls(sim: &Simulator) -> [u64; 8] {
 
 #[tokio::test]
 async fn group_crud_round_trip() {
-    let sim = simulator(SimConfig::default()).await;
+    // Group reads that carry `default`, so that every flag can be checked.
+    let sim = simulator(SimConfig {
+        group_default_in_reads: true,
+        ..SimConfig::default()
+    })
+    .await;
     let client = client_for(&sim);
     let created = client
         .create_group(&GroupFields {
@@ -1260,7 +1330,7 @@ async fn group_crud_round_trip() {
         .await
         .unwrap();
     assert_eq!(created.name, "Sales");
-    assert!(created.default && created.active);
+    assert!(created.default == Some(true) && created.active);
     assert_eq!(created.creator_id, Some(1));
     assert_eq!(created.member_count, Some(0));
     assert_eq!(
@@ -1276,7 +1346,7 @@ async fn group_crud_round_trip() {
     let updated = client.update_group(created.id, &changed).await.unwrap();
     assert_eq!(
         (updated.name.as_str(), updated.default, updated.active),
-        ("Sales EMEA", false, false)
+        ("Sales EMEA", Some(false), false)
     );
     // Flags left out stay as they are.
     let renamed = client
@@ -1368,7 +1438,11 @@ async fn duplicate_group_names_are_typed_whether_409_or_400() {
         assert_eq!(sim.store().groups().len(), 2);
         assert_eq!(
             client.find_group_by_name("Twins").await.unwrap(),
-            Some(first)
+            Some(Group {
+                default: None,
+                ..first
+            }),
+            "reads leave default out"
         );
         assert_eq!(stats(&sim).group_create_requests, 3, "not retried");
     }
@@ -1387,6 +1461,10 @@ async fn finding_a_group_by_name_is_exact_and_refuses_to_guess() {
         .create_group(&group_fields("Sales Team"))
         .await
         .unwrap();
+    let sales = Group {
+        default: None,
+        ..sales
+    };
     assert_eq!(
         client.find_group_by_name("Sales").await.unwrap(),
         Some(sales.clone())
@@ -1412,6 +1490,10 @@ async fn finding_a_group_by_name_is_exact_and_refuses_to_guess() {
         other => panic!("expected AmbiguousName, got {other}"),
     }
     let both = client.find_groups_by_name("Sales").await.unwrap();
+    let twin = Group {
+        default: None,
+        ..twin
+    };
     assert_eq!(both, vec![sales, twin]);
 }
 

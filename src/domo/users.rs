@@ -8,9 +8,10 @@ use serde_json::Value;
 
 use super::error::DomoError;
 use super::http::{invalid_response, status_error, ApiRequest, CreateOnce, Operation, SendError};
-use super::model::{self, same_email, User, UserFields, UserRecord};
+use super::model::{self, same_email, RoleInBody, User, UserFields, UserRecord};
 use super::paging::{PageSize, PageWalk, Progress};
 use super::retry::Repeat;
+use super::roles::CREATE_AS;
 use super::DomoClient;
 
 /// Domo's largest page of users.
@@ -53,13 +54,62 @@ impl DomoClient {
     /// may have reached Domo without an answer (timeout, broken connection,
     /// 5xx), the user is looked up by email and adopted when found; only
     /// when it is not found is the create sent again.
+    ///
+    /// A role that goes by id (see [`super::roles`]) takes a second step:
+    /// the user is created as [`CREATE_AS`], then given its role in an
+    /// update. When that update fails or does not take, the user exists:
+    /// [`DomoError::RoleNotSet`] carries it as Domo reports it.
     pub async fn create_user(
         &self,
         fields: &UserFields,
         send_invite: bool,
     ) -> Result<User, DomoError> {
+        let role = self.roles.in_body(fields);
+        let create_role = match role {
+            RoleInBody::Id(_) => RoleInBody::Name(CREATE_AS.to_string()),
+            _ => role.clone(),
+        };
+        let created = self
+            .create_user_as(fields, &create_role, send_invite)
+            .await?;
+        if create_role == role {
+            return Ok(created);
+        }
+        let wanted = match (&fields.role, &role) {
+            (Some(name), _) => name.clone(),
+            (None, RoleInBody::Id(id)) => format!("role id {id}"),
+            (None, _) => "the role asked for".to_string(),
+        };
+        let not_set = |user: User, reason: String| DomoError::RoleNotSet {
+            user: Box::new(user),
+            wanted: wanted.clone(),
+            reason,
+        };
+        match self.update_user_as(created.id, fields, &role).await {
+            Ok(user) if user.differences(fields).contains(&"role") => {
+                let reason = format!(
+                    "Domo took the update but reports role {}{}",
+                    user.role,
+                    user.role_id
+                        .map(|id| format!(" (id {id})"))
+                        .unwrap_or_default()
+                );
+                Err(not_set(user, reason))
+            }
+            Ok(user) => Ok(user),
+            Err(error) => Err(not_set(created, error.to_string())),
+        }
+    }
+
+    /// One create, its body naming the role as `role` says.
+    async fn create_user_as(
+        &self,
+        fields: &UserFields,
+        role: &RoleInBody,
+        send_invite: bool,
+    ) -> Result<User, DomoError> {
         let op = self.inner.operation();
-        let body = model::create_body(fields);
+        let body = model::create_body(fields, role);
         let request = ApiRequest {
             method: Method::POST,
             path: "/v1/users".to_string(),
@@ -86,10 +136,20 @@ impl DomoClient {
     /// Replaces the user's fields (the whole object, see
     /// [`model::update_body`]) and returns the user as Domo now has it.
     pub async fn update_user(&self, id: u64, fields: &UserFields) -> Result<User, DomoError> {
+        self.update_user_as(id, fields, &self.roles.in_body(fields))
+            .await
+    }
+
+    async fn update_user_as(
+        &self,
+        id: u64,
+        fields: &UserFields,
+        role: &RoleInBody,
+    ) -> Result<User, DomoError> {
         // Before sending, so that no listing page fetched meanwhile is served.
         self.directory.forget(id);
         let op = self.inner.operation();
-        let body = model::update_body(fields);
+        let body = model::update_body(fields, role);
         let request = ApiRequest {
             method: Method::PUT,
             path: format!("/v1/users/{id}"),
@@ -105,6 +165,7 @@ impl DomoClient {
         // does, read the user back when it does not.
         if let Some(Ok(record)) = response.json().as_ref().map(model::parse_user) {
             if record.user.id == id && !record.deleted {
+                self.roles.learn([&record.user]);
                 return Ok(record.user);
             }
         }
@@ -170,6 +231,7 @@ impl DomoClient {
                 })?;
                 let record = model::parse_user(&json)
                     .map_err(|why| invalid_response(&request, response.status, why))?;
+                self.roles.learn([&record.user]);
                 Ok((!record.deleted).then_some(record.user))
             }
             _ => Err(status_error(&request, &response)),
@@ -256,8 +318,10 @@ impl DomoClient {
                 ))
             }
         };
-        model::parse_user_list(&json)
-            .map_err(|why| invalid_response(&request, response.status, why))
+        let page = model::parse_user_list(&json)
+            .map_err(|why| invalid_response(&request, response.status, why))?;
+        self.roles.learn(page.iter().map(|record| &record.user));
+        Ok(page)
     }
 }
 

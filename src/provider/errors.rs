@@ -86,6 +86,41 @@ fn ambiguous_name(action: Action, kind: &str, name: &str, ids: &[u64]) -> Diagno
     )
 }
 
+/// Domo refused to delete a user (it owns DataSets or Dataflows, or any
+/// other refusal): who, Domo's words, and the two ways on. `None` when
+/// `error` is not a refusal (Domo down, credentials, ...), which
+/// [`api_error`] words. `let_go` says how this resource stops managing a
+/// user without deleting it.
+pub fn refused_user_delete(
+    email: &str,
+    id: u64,
+    error: &DomoError,
+    let_go: &str,
+) -> Option<Diagnostic> {
+    let message = error.refusal()?;
+    Some(Diagnostic::error(
+        "Domo refused to delete the user",
+        format!(
+            "Domo refused to delete user {email} (id {id}): \"{message}\". Domo does not delete a user who owns DataSets or Dataflows. To delete the user, transfer their content to another owner in Domo's admin pages (Admin > People, the user, transfer ownership), then apply again. To stop managing the user and leave the account in Domo, {let_go}. The user stays in Terraform state until one or the other is done."
+        ),
+    ))
+}
+
+/// A user was created, but without the role asked for: the user is kept
+/// in state, and the next plan reads the role Domo holds and repairs it.
+/// An error; on a create, callers make it a warning, since Terraform
+/// replaces (deletes and creates again) an object whose create reports an
+/// error, and requires the planned values back when none is reported.
+pub fn role_not_set(error: &DomoError) -> Diagnostic {
+    Diagnostic::error(
+        "Domo user created without its role",
+        format!(
+            "{} The user exists and is kept in Terraform state: the next plan reads the role Domo holds and shows the change, and the next apply sets the role again. If it keeps failing, check that the role exists in the Domo instance and that the API client may assign it.",
+            capitalise(&error.to_string())
+        ),
+    )
+}
+
 /// A delete's outcome: the object is gone, or why it is not.
 pub fn deleted<M>(
     kind: ObjectKind,

@@ -21,7 +21,9 @@ use crate::domo::model::same_number;
 use crate::domo::{Group, User, UserFields};
 use crate::model;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
-use crate::provider::rules::{check_email, check_not_blank, check_role_choice, parse_id};
+use crate::provider::rules::{
+    check_email, check_employee_number, check_not_blank, check_role_choice, parse_id,
+};
 
 model! {
     /// What Domo holds about a person besides ids, email and timestamps, as
@@ -51,7 +53,9 @@ model! {
         phone: Field<String> [optional],
         /// Where the user works, free text.
         location: Field<String> [optional],
-        /// Employee number, kept as a string.
+        /// Employee number: digits only, such as `"1815"` (Domo stores it as
+        /// a whole number, so leading zeros are not kept and `"0042"` equals
+        /// `"42"`). Kept as a string.
         employee_number: Field<String> [optional],
     }
 }
@@ -141,6 +145,10 @@ impl UserProfile {
                     at.clone().attribute("alternate_email"),
                 ),
                 check_not_blank(&self.name, at.clone().attribute("name")),
+                check_employee_number(
+                    &self.employee_number,
+                    at.clone().attribute("employee_number"),
+                ),
             ]
             .into_iter()
             .flatten(),
@@ -309,7 +317,8 @@ model! {
         id: Field<String> [optional, computed],
         /// The group's name.
         name: Field<String> [optional, computed],
-        /// Whether this is a default group: one that new users join.
+        /// Whether this is a default group: one that new users join (null
+        /// when Domo's answer does not say).
         default: Field<bool> [computed],
         /// How many users are members, as Domo counts them (null when Domo
         /// does not say).
@@ -326,7 +335,7 @@ impl GroupData {
         GroupData {
             id: Field::Known(group.id.to_string()),
             name: Field::Known(group.name.clone()),
-            default: Field::Known(group.default),
+            default: Field::from_option(group.default),
             member_count: Field::from_option(group.member_count),
             creator_id: Field::from_option(group.creator_id.map(|id| id.to_string())),
         }

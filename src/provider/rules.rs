@@ -129,6 +129,25 @@ pub fn check_not_blank(value: &Field<String>, path: AttributePath) -> Option<Dia
     })
 }
 
+/// An employee number Domo cannot store, pointing at `path`: Domo types
+/// `employeeNumber` as an integer, so only digits go (at most 19, the
+/// largest integer that fits).
+pub fn check_employee_number(value: &Field<String>, path: AttributePath) -> Option<Diagnostic> {
+    let text = value.known()?;
+    let digits = !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+    let fits = text.trim_start_matches('0').len() <= 19;
+    (!(digits && fits)).then(|| {
+        Diagnostic::error(
+            "Invalid employee number",
+            format!(
+                "{} is {text:?}, but Domo stores employee numbers as whole numbers: use digits only (at most 19), such as \"1815\", or leave it unset.",
+                path_name(&path)
+            ),
+        )
+        .at(path)
+    })
+}
+
 /// Domo's numeric id, from its decimal text.
 pub fn parse_id(text: &str) -> Option<u64> {
     text.trim().parse().ok()

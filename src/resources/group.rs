@@ -76,7 +76,7 @@ impl GroupModel {
     fn applied(mut self, group: &Group) -> Self {
         self.id = Field::Known(group.id.to_string());
         if !matches!(self.default, Field::Known(_)) {
-            self.default = Field::Known(group.default);
+            self.default = Field::from_option(group.default);
         }
         self.member_count = Field::from_option(group.member_count);
         self.creator_id = Field::from_option(group.creator_id.map(|id| id.to_string()));
@@ -87,10 +87,21 @@ impl GroupModel {
     fn of(group: &Group) -> Self {
         GroupModel {
             name: Field::Known(group.name.clone()),
-            default: Field::Known(group.default),
+            default: Field::from_option(group.default),
             ..GroupModel::default()
         }
         .applied(group)
+    }
+
+    /// State after reading `group`, given state before: as Domo reports it,
+    /// except `default` when Domo leaves it out (then it cannot have been
+    /// seen to change).
+    fn refreshed(&self, group: &Group) -> Self {
+        let mut refreshed = GroupModel::of(group);
+        if group.default.is_none() {
+            refreshed.default = self.default.clone();
+        }
+        refreshed
     }
 
     /// Whether going from `self` to `planned` calls Domo.
@@ -190,7 +201,15 @@ impl Resource for GroupResource {
     ) -> Result<Outcome<GroupModel>, Diagnostics> {
         let fields = planned.fields()?;
         match client.create_group(&fields).await {
-            Ok(group) => Ok(Outcome::new(planned.applied(&group))),
+            Ok(group) => {
+                let mut state = planned.applied(&group);
+                if state.default.is_null() {
+                    // Created without the flag, and Domo did not say (an
+                    // adopted create reads a listing): Domo's default.
+                    state.default = Field::Known(fields.default.unwrap_or(false));
+                }
+                Ok(Outcome::new(state))
+            }
             Err(e) if e.is_duplicate_name() => {
                 Err(duplicate_name(client, &fields.name, &e).await.into())
             }
@@ -206,7 +225,7 @@ impl Resource for GroupResource {
     ) -> Result<Outcome<GroupModel>, Diagnostics> {
         let id = current.id()?;
         match client.get_group(id).await {
-            Ok(Some(group)) => Ok(Outcome::new(GroupModel::of(&group))),
+            Ok(Some(group)) => Ok(Outcome::new(current.refreshed(&group))),
             Ok(None) => Ok(Outcome::gone().with_diagnostic(Diagnostic::warning(
                 "Domo group no longer exists",
                 format!(
@@ -287,7 +306,7 @@ mod tests {
         Group {
             id: 7,
             name: "Sales".into(),
-            default: false,
+            default: Some(false),
             active: true,
             creator_id: Some(1),
             member_count: Some(3),

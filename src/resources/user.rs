@@ -12,11 +12,15 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::domo::roles::role_id_of;
 use crate::domo::{same_email, DomoClient, DomoError, User, UserFields};
 use crate::framework::{Outcome, Resource};
 use crate::model;
+use crate::protocol::diagnostics::Severity;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
-use crate::provider::errors::{api_error, deleted, imported, Action, ObjectKind};
+use crate::provider::errors::{
+    api_error, deleted, imported, refused_user_delete, role_not_set, Action, ObjectKind,
+};
 use crate::provider::freshness::{created_recently, creation_mark};
 use crate::provider::models::UserProfile;
 use crate::provider::rules::{check_email, looks_like_email, parse_id};
@@ -108,6 +112,27 @@ impl UserModel {
             && self.timezone == planned.timezone
             && self.locale == planned.locale)
     }
+}
+
+/// A user Domo created but did not give its role (`error` carries it):
+/// kept in state as planned, with a warning. Terraform requires the planned
+/// values of a create that reports no error, and replaces (deletes and
+/// creates again) one that reports an error; the next refresh reads the
+/// role Domo holds, and the next plan repairs it.
+fn created_without_role(planned: UserModel, error: &DomoError) -> Outcome<UserModel> {
+    let role_path = match planned.profile.role.known() {
+        Some(name) if role_id_of(name).is_some() => "role",
+        _ => "role_id",
+    };
+    let mut warning = role_not_set(error).at(AttributePath::root(role_path));
+    warning.severity = Severity::Warning;
+    let state = match error.created_user() {
+        Some(user) => planned.applied(user),
+        None => planned,
+    };
+    Outcome::new(state)
+        .with_private(creation_mark(SystemTime::now()))
+        .with_diagnostic(warning)
 }
 
 /// Reads a user for refresh, retrying a 404 for a bounded time when the
@@ -271,6 +296,7 @@ impl Resource for UserResource {
                 Ok(Outcome::new(planned.applied(&user))
                     .with_private(creation_mark(SystemTime::now())))
             }
+            Err(e) if e.created_user().is_some() => Ok(created_without_role(planned, &e)),
             Err(e) if e.is_conflict() => {
                 let existing = client
                     .find_user_by_email(&fields.email)
@@ -350,7 +376,15 @@ impl Resource for UserResource {
         prior: UserModel,
     ) -> Result<Outcome<UserModel>, Diagnostics> {
         let id = prior.id()?;
-        deleted(ObjectKind::User, client.delete_user(id).await)
+        let result = client.delete_user(id).await;
+        if let Err(error) = &result {
+            let email = prior.email.as_deref().unwrap_or("(unknown email)");
+            let let_go = "remove it from Terraform state instead: `terraform state rm ADDRESS`, or a `removed` block with `destroy = false` (Terraform 1.7 and later)";
+            if let Some(refused) = refused_user_delete(email, id, error, let_go) {
+                return Err(refused.into());
+            }
+        }
+        deleted(ObjectKind::User, result)
     }
 
     async fn import(

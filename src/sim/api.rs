@@ -15,6 +15,7 @@ use base64::Engine;
 use rand::distr::{Alphanumeric, SampleString};
 use serde_json::{json, Map, Value};
 
+use super::config::SimConfig;
 use super::conn::ConnectionHandle;
 use super::error::ApiError;
 use super::store::{
@@ -148,9 +149,8 @@ pub(crate) async fn create_user(
         None | Some("true") | Some("false") => {}
         Some(_) => return Err(ApiError::bad_request("sendInvite must be true or false")),
     }
-    let input = UserInput::parse(&body)?;
-
     let mut state = store.lock();
+    let input = UserInput::parse(&body, &state.config)?;
     state.creates_handled += 1;
     let every = u64::from(state.config.fail_every_nth_create);
     if every > 0 && state.creates_handled % every == 0 {
@@ -158,7 +158,7 @@ pub(crate) async fn create_user(
             "Simulated create failure (fail_every_nth_create = {every})"
         )));
     }
-    let (role_id, role) = input.role.resolve(&state)?;
+    let (role_id, role) = input.role.resolve(&state, Write::Create)?;
     let email = input.email_as_stored(state.config.lowercase_emails);
     if state.email_taken(&email, None) {
         return Err(duplicate_email(state.config.duplicate_email_status, &email));
@@ -209,10 +209,9 @@ pub(crate) async fn update_user(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id, "user")?;
-    let input = UserInput::parse(&body)?;
-
     let mut state = store.lock();
-    let (role_id, role) = input.role.resolve(&state)?;
+    let input = UserInput::parse(&body, &state.config)?;
+    let (role_id, role) = input.role.resolve(&state, Write::Update)?;
     let email = input.email_as_stored(state.config.lowercase_emails);
     let live = state.users.get(&id).is_some_and(|u| !u.deleted);
     if !live {
@@ -246,12 +245,19 @@ pub(crate) async fn update_user(
     })
 }
 
-/// `DELETE /v1/users/{id}`: 204; the user is then marked deleted.
+/// `DELETE /v1/users/{id}`: 204; the user is then marked deleted. A user
+/// who owns DataSets or Dataflows is refused with a 400 (Domo documents the
+/// refusal, not its status: 400 with a `message` is the assumption).
 pub(crate) async fn delete_user(
     State(store): State<SimStore>,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = parse_id(&id, "user")?;
+    if store.user(id).is_some_and(|user| user.owns_content) {
+        return Err(ApiError::bad_request(format!(
+            "User {id} owns DataSets or Dataflows and cannot be deleted. Transfer ownership of the user's content first"
+        )));
+    }
     if store.mark_deleted(id) {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -282,7 +288,12 @@ pub(crate) fn user_json(state: &SimState, user: &SimUser) -> Value {
     object.insert("role".into(), user.role.clone().into());
     if state.config.return_role_id {
         if let Some(role_id) = user.role_id {
-            object.insert("roleId".into(), role_id.into());
+            let role_id = if state.config.role_id_as_string {
+                role_id.to_string().into()
+            } else {
+                role_id.into()
+            };
+            object.insert("roleId".into(), role_id);
         }
     }
     let optional = [
@@ -350,7 +361,7 @@ struct RoleInput {
 
 impl RoleInput {
     fn parse(fields: &Map<String, Value>) -> Result<RoleInput, ApiError> {
-        let name = string_field(fields, "role", false)?.filter(|name| !name.trim().is_empty());
+        let name = string_field(fields, "role")?.filter(|name| !name.trim().is_empty());
         let id = match fields.get("roleId") {
             None | Some(Value::Null) => None,
             Some(Value::Number(n)) => Some(n.as_u64().ok_or_else(bad_role_id)?),
@@ -358,32 +369,26 @@ impl RoleInput {
             Some(_) => return Err(bad_role_id()),
         };
         if name.is_none() && id.is_none() {
-            return Err(ApiError::bad_request("role or roleId is required"));
+            return Err(ApiError::bad_request("role is required"));
         }
         Ok(RoleInput { name, id })
     }
 
-    /// The role's id and name. `role` takes the five default names only
-    /// (the documented enum; custom roles go by `roleId`); `roleId` takes
-    /// any known role; both must name the same role.
-    fn resolve(&self, state: &SimState) -> Result<(u64, String), ApiError> {
+    /// The role's id and name. `role` takes the documented names (all five
+    /// default names with `accept_all_role_names`; custom roles go by
+    /// `roleId`); `roleId` takes any known role, but a create ignores it
+    /// unless `create_honours_role_id`; both must name the same role.
+    fn resolve(&self, state: &SimState, write: Write) -> Result<(u64, String), ApiError> {
+        let config = &state.config;
         let by_name = match &self.name {
             None => None,
-            Some(name) => Some(
-                DEFAULT_ROLES
-                    .iter()
-                    .find(|(_, role)| role == name)
-                    .map(|(id, _)| *id)
-                    .ok_or_else(|| {
-                        let names: Vec<&str> = DEFAULT_ROLES.iter().map(|(_, n)| *n).collect();
-                        ApiError::bad_request(format!(
-                            "Invalid role {name}: must be one of {}; a custom role is set with roleId",
-                            names.join(", ")
-                        ))
-                    })?,
-            ),
+            Some(name) => Some(role_by_name(name, config.accept_all_role_names)?),
         };
-        let id = match (by_name, self.id) {
+        let given_id = match write {
+            Write::Create if !config.create_honours_role_id => None,
+            _ => self.id,
+        };
+        let id = match (by_name, given_id) {
             (Some(named), Some(id)) if named != id => {
                 return Err(ApiError::bad_request(format!(
                     "role {} and roleId {id} name different roles",
@@ -391,7 +396,7 @@ impl RoleInput {
                 )))
             }
             (_, Some(id)) | (Some(id), None) => id,
-            (None, None) => return Err(ApiError::bad_request("role or roleId is required")),
+            (None, None) => return Err(ApiError::bad_request("role is required")),
         };
         let name = state
             .roles
@@ -399,6 +404,36 @@ impl RoleInput {
             .ok_or_else(|| ApiError::bad_request(format!("Invalid roleId {id}: no such role")))?;
         Ok((id, name.clone()))
     }
+}
+
+/// Whether a body creates a user or updates one.
+#[derive(Clone, Copy)]
+enum Write {
+    Create,
+    Update,
+}
+
+/// The role names Domo's reference documents for `role`.
+const DOCUMENTED_ROLE_NAMES: [&str; 3] = ["Admin", "Privileged", "Participant"];
+
+/// The id of the default role `name` names, if `role` may take that name.
+fn role_by_name(name: &str, all_names: bool) -> Result<u64, ApiError> {
+    let allowed = |role: &str| all_names || DOCUMENTED_ROLE_NAMES.contains(&role);
+    DEFAULT_ROLES
+        .iter()
+        .find(|(_, role)| *role == name && allowed(role))
+        .map(|(id, _)| *id)
+        .ok_or_else(|| {
+            let names: Vec<&str> = DEFAULT_ROLES
+                .iter()
+                .map(|(_, role)| *role)
+                .filter(|role| allowed(role))
+                .collect();
+            ApiError::bad_request(format!(
+                "Invalid role {name}: must be one of {}; other roles are set with roleId",
+                names.join(", ")
+            ))
+        })
 }
 
 fn bad_role_id() -> ApiError {
@@ -417,17 +452,17 @@ struct OptionalFields {
 }
 
 impl UserInput {
-    fn parse(body: &[u8]) -> Result<UserInput, ApiError> {
+    fn parse(body: &[u8], config: &SimConfig) -> Result<UserInput, ApiError> {
         let value: Value = serde_json::from_slice(body)
             .map_err(|e| ApiError::bad_request(format!("Malformed JSON body: {e}")))?;
         let Value::Object(fields) = value else {
             return Err(ApiError::bad_request("The body must be a JSON object"));
         };
-        let required = |key: &str| match string_field(&fields, key, false)? {
+        let required = |key: &str| match string_field(&fields, key)? {
             Some(value) if !value.trim().is_empty() => Ok(value),
             _ => Err(ApiError::bad_request(format!("{key} is required"))),
         };
-        let optional = |key: &str| string_field(&fields, key, false);
+        let optional = |key: &str| string_field(&fields, key);
         let input = UserInput {
             name: required("name")?,
             email: required("email")?,
@@ -439,7 +474,7 @@ impl UserInput {
                 location: optional("location")?,
                 timezone: optional("timezone")?,
                 locale: optional("locale")?,
-                employee_number: string_field(&fields, "employeeNumber", true)?,
+                employee_number: employee_number(&fields, config.string_employee_numbers)?,
             },
         };
         if !input.email.contains('@') {
@@ -479,16 +514,28 @@ impl OptionalFields {
     }
 }
 
-/// A string field of a JSON object; numbers are accepted where `allow_number`.
+/// `employeeNumber`: a JSON integer, or null to clear it (`Some("")`);
+/// with `strings`, any string too. Absent: `None` (unchanged).
+fn employee_number(fields: &Map<String, Value>, strings: bool) -> Result<Option<String>, ApiError> {
+    match fields.get("employeeNumber") {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(String::new())),
+        Some(Value::Number(n)) if n.is_u64() => Ok(Some(n.to_string())),
+        Some(Value::String(s)) if strings => Ok(Some(s.clone())),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "employeeNumber must be an integer, got {other}"
+        ))),
+    }
+}
+
+/// A string field of a JSON object.
 pub(crate) fn string_field(
     fields: &Map<String, Value>,
     key: &str,
-    allow_number: bool,
 ) -> Result<Option<String>, ApiError> {
     match fields.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(Value::Number(n)) if allow_number => Ok(Some(n.to_string())),
         Some(_) => Err(ApiError::bad_request(format!("{key} must be a string"))),
     }
 }

@@ -80,6 +80,46 @@ pub struct SimConfig {
     /// The next N successful group creates store the group, then drop the
     /// connection without an answer. Counts down as it fires.
     pub drop_connection_after_group_create: u32,
+    /// `false` (Domo's reference): `role` takes only the documented names
+    /// `Admin`, `Privileged` and `Participant`, on create and on update, and
+    /// any other name answers 400 "Invalid role"; `true`: all five default
+    /// role names.
+    pub accept_all_role_names: bool,
+    /// `false` (`roleId` is documented on update only): a create ignores
+    /// `roleId`, so the user gets the role `role` names (and a create
+    /// without `role` is refused); `true`: a create's `roleId` sets the role.
+    pub create_honours_role_id: bool,
+    /// `false` (Domo's create schema types it `integer`): `employeeNumber`
+    /// must be a JSON integer, or null to clear it, and a string (`""`
+    /// included) answers 400; `true`: strings are taken too, `""` clears.
+    pub string_employee_numbers: bool,
+    /// `false` (the docs' sample of a group read): group objects leave out
+    /// `default`; `true`: they carry it.
+    pub group_default_in_reads: bool,
+    /// `false` (Domo's docs sample and Rust SDK): a group's `creatorId` is a
+    /// JSON string; `true`: a number.
+    pub creator_id_as_number: bool,
+    /// With `return_role_id`: `true` sends `roleId` as a string (`"1"`, as
+    /// in Domo's OpenAPI file), `false` as a number.
+    pub role_id_as_string: bool,
+}
+
+impl SimConfig {
+    /// The lenient reading of every uncertain point about users and groups: all
+    /// five role names and `roleId` taken on create, string employee
+    /// numbers, `default` in group reads, numeric `roleId` and `creatorId`
+    /// in reads. The default is the strict reading.
+    pub fn lenient() -> SimConfig {
+        SimConfig {
+            accept_all_role_names: true,
+            create_honours_role_id: true,
+            string_employee_numbers: true,
+            group_default_in_reads: true,
+            creator_id_as_number: true,
+            return_role_id: true,
+            ..SimConfig::default()
+        }
+    }
 }
 
 impl Default for SimConfig {
@@ -110,6 +150,12 @@ impl Default for SimConfig {
             user_groups: true,
             default_groups_gain_new_users: true,
             drop_connection_after_group_create: 0,
+            accept_all_role_names: false,
+            create_honours_role_id: false,
+            string_employee_numbers: false,
+            group_default_in_reads: false,
+            creator_id_as_number: false,
+            role_id_as_string: false,
         }
     }
 }

@@ -30,7 +30,7 @@ pub(crate) async fn list_groups(
         .values()
         .skip(offset)
         .take(limit)
-        .map(|group| group_json(&state, group))
+        .map(|group| group_json(&state, group, Read::Read))
         .collect();
     Ok(Json(Value::Array(page)))
 }
@@ -42,7 +42,7 @@ pub(crate) async fn create_group(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let fields = json_object(&body)?;
-    let name = match string_field(&fields, "name", false)? {
+    let name = match string_field(&fields, "name")? {
         Some(name) if !name.trim().is_empty() => name,
         _ => return Err(ApiError::bad_request("name is required")),
     };
@@ -57,7 +57,7 @@ pub(crate) async fn create_group(
         creator_id: API_CLIENT_USER_ID,
         ..SimGroup::default()
     });
-    let body = group_json(&state, &state.groups[&id]);
+    let body = group_json(&state, &state.groups[&id], Read::CreateAnswer);
     if state.config.drop_connection_after_group_create > 0 {
         state.config.drop_connection_after_group_create -= 1;
         tracing::info!(id, peer = %connection.peer, "domo-sim: created group, dropping the connection");
@@ -74,7 +74,7 @@ pub(crate) async fn get_group(
     let id = parse_id(&id, "group")?;
     let state = store.lock();
     let group = state.groups.get(&id).ok_or_else(|| group_not_found(id))?;
-    Ok(Json(group_json(&state, group)))
+    Ok(Json(group_json(&state, group, Read::Read)))
 }
 
 /// `PUT /v1/groups/{id}` with any of `name`, `active`, `default`: what is
@@ -86,7 +86,7 @@ pub(crate) async fn update_group(
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id, "group")?;
     let fields = json_object(&body)?;
-    let name = string_field(&fields, "name", false)?;
+    let name = string_field(&fields, "name")?;
     if name.as_ref().is_some_and(|name| name.trim().is_empty()) {
         return Err(ApiError::bad_request("name must not be empty"));
     }
@@ -114,7 +114,7 @@ pub(crate) async fn update_group(
         group.default = default;
     }
     Ok(if put_returns_body {
-        Json(group_json(&state, &state.groups[&id])).into_response()
+        Json(group_json(&state, &state.groups[&id], Read::Read)).into_response()
     } else {
         StatusCode::OK.into_response()
     })
@@ -218,14 +218,32 @@ pub(crate) async fn remove_member(
     }
 }
 
-/// A group as the API shows it.
-fn group_json(state: &SimState, group: &SimGroup) -> Value {
+/// Which answer a group object is part of: Domo documents `default` in the
+/// create answer, but its sample of a read leaves it out.
+#[derive(Clone, Copy, PartialEq)]
+enum Read {
+    CreateAnswer,
+    Read,
+}
+
+/// A group as the API shows it: `creatorId` a string unless
+/// `creator_id_as_number`, `default` in reads only with
+/// `group_default_in_reads`.
+fn group_json(state: &SimState, group: &SimGroup, answer: Read) -> Value {
+    let config = &state.config;
     let mut object = Map::new();
     object.insert("id".into(), group.id.into());
     object.insert("name".into(), group.name.clone().into());
     object.insert("active".into(), group.active.into());
-    object.insert("creatorId".into(), group.creator_id.into());
-    object.insert("default".into(), group.default.into());
+    let creator_id = if config.creator_id_as_number {
+        group.creator_id.into()
+    } else {
+        group.creator_id.to_string().into()
+    };
+    object.insert("creatorId".into(), creator_id);
+    if answer == Read::CreateAnswer || config.group_default_in_reads {
+        object.insert("default".into(), group.default.into());
+    }
     object.insert("memberCount".into(), group.members.len().into());
     if state.config.group_user_ids {
         let ids: Vec<Value> = group.members.iter().map(|&id| id.into()).collect();

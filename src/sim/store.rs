@@ -60,6 +60,10 @@ pub struct SimUser {
     pub updated_at: String,
     pub image: Option<String>,
     pub deleted: bool,
+    /// Owns DataSets or Dataflows: Domo refuses to delete such a user until
+    /// the content is transferred (set through `PATCH /_sim/users/{id}`).
+    #[serde(default)]
+    pub owns_content: bool,
 }
 
 /// A group as the simulator stores it, members included.

@@ -349,14 +349,14 @@ async fn create_validates_and_answers_201() {
     let body = json_of(
         fx.create(json!({
             "name": "Alice", "email": "Alice@Example.com", "role": "Privileged",
-            "employeeNumber": "E-7", "sendInvite": true, "timezone": "America/Denver",
+            "employeeNumber": 7, "sendInvite": true, "timezone": "America/Denver",
         }))
         .await,
         201,
     )
     .await;
     assert_eq!(body["email"], "Alice@Example.com", "stored as given");
-    assert_eq!(body["employeeNumber"], "E-7");
+    assert_eq!(body["employeeNumber"], 7);
     assert!(body.get("sendInvite").is_none());
     assert!(body["id"].as_u64().unwrap() > 1_000_000);
     let created_at = body["createdAt"].as_str().unwrap();
@@ -372,9 +372,18 @@ async fn create_validates_and_answers_201() {
     let bad_role = json!({"name": "B", "email": "b@example.com", "role": "admin"});
     let message = error_message(fx.create(bad_role).await, 400).await;
     assert!(
-        message.contains("Admin, Privileged, Editor, Participant, Social"),
+        message.contains("Admin, Privileged, Participant"),
         "{message}"
     );
+    for number in [json!("E-7"), json!(""), json!("42"), json!(-3), json!(1.5)] {
+        let body = json!({"name": "B", "email": "b@example.com", "role": "Admin",
+                          "employeeNumber": number});
+        let message = error_message(fx.create(body).await, 400).await;
+        assert!(
+            message.contains("employeeNumber must be an integer"),
+            "{message}"
+        );
+    }
     let bad_email = json!({"name": "B", "email": "b.example.com", "role": "Admin"});
     error_message(fx.create(bad_email).await, 400).await;
     let not_json = fx
@@ -443,7 +452,7 @@ async fn put_replaces_keeps_absent_fields_and_clears_empty_ones() {
             id,
             json!({
                 "name": "Alice B", "email": "alice@example.com", "role": "Admin",
-                "title": "", "phone": null, "employeeNumber": "0042", "locale": "fr-FR",
+                "title": "", "phone": null, "employeeNumber": 42, "locale": "fr-FR",
             }),
         )
         .await,
@@ -455,10 +464,7 @@ async fn put_replaces_keeps_absent_fields_and_clears_empty_ones() {
     assert!(updated.get("title").is_none(), "\"\" clears");
     assert_eq!(updated["phone"], "123", "null leaves unchanged");
     assert_eq!(updated["location"], "Denver", "absent leaves unchanged");
-    assert_eq!(
-        updated["employeeNumber"], 42,
-        "digits come back as a number"
-    );
+    assert_eq!(updated["employeeNumber"], 42);
     assert_eq!(updated["createdAt"], created["createdAt"]);
     assert_ne!(updated["updatedAt"], created["updatedAt"]);
     assert!(updated.get("timezone").is_none() && updated.get("locale").is_none());
@@ -489,6 +495,61 @@ async fn put_replaces_keeps_absent_fields_and_clears_empty_ones() {
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.bytes().await.unwrap().is_empty());
     assert_eq!(fx.sim.store().user(id).unwrap().name, "Alice");
+}
+
+#[tokio::test]
+async fn employee_numbers_are_integers_unless_strings_are_allowed() {
+    let fx = Fixture::start(SimConfig::default()).await;
+    let mut body = alice();
+    body["employeeNumber"] = json!(1815);
+    let id = json_of(fx.create(body.clone()).await, 201).await["id"]
+        .as_u64()
+        .unwrap();
+    // An update without the field leaves it; null clears it; "" is refused.
+    let kept = json_of(fx.put(id, alice()).await, 200).await;
+    assert_eq!(kept["employeeNumber"], 1815);
+    body["employeeNumber"] = json!("");
+    error_message(fx.put(id, body.clone()).await, 400).await;
+    body["employeeNumber"] = Value::Null;
+    let cleared = json_of(fx.put(id, body.clone()).await, 200).await;
+    assert!(cleared.get("employeeNumber").is_none(), "{cleared}");
+
+    fx.sim.store().set_config(SimConfig {
+        string_employee_numbers: true,
+        ..SimConfig::default()
+    });
+    body["employeeNumber"] = json!("E-7");
+    let lenient = json_of(fx.put(id, body.clone()).await, 200).await;
+    assert_eq!(lenient["employeeNumber"], "E-7");
+    body["employeeNumber"] = json!("");
+    let cleared = json_of(fx.put(id, body).await, 200).await;
+    assert!(cleared.get("employeeNumber").is_none(), "{cleared}");
+}
+
+#[tokio::test]
+async fn a_user_who_owns_content_cannot_be_deleted_until_it_is_transferred() {
+    let fx = Fixture::start(SimConfig::default()).await;
+    let id = json_of(fx.create(alice()).await, 201).await["id"]
+        .as_u64()
+        .unwrap();
+    let admin_patch = |owns: bool| {
+        fx.http
+            .patch(fx.url(&format!("/_sim/users/{id}")))
+            .json(&json!({"owns_content": owns}))
+            .send()
+    };
+    json_of(admin_patch(true).await.unwrap(), 200).await;
+    let delete = || {
+        fx.http
+            .delete(fx.url(&format!("/v1/users/{id}")))
+            .bearer_auth(&fx.token)
+            .send()
+    };
+    let message = error_message(delete().await.unwrap(), 400).await;
+    assert!(message.contains("Transfer ownership"), "{message}");
+    assert!(!fx.sim.store().user(id).unwrap().deleted);
+    json_of(admin_patch(false).await.unwrap(), 200).await;
+    assert_eq!(delete().await.unwrap().status(), StatusCode::NO_CONTENT);
 }
 
 #[tokio::test]
@@ -872,8 +933,13 @@ fn with_role(email: &str, role: Value) -> Value {
 }
 
 #[tokio::test]
-async fn the_five_default_roles_are_taken_by_name_or_by_id() {
-    let fx = Fixture::start(SimConfig::default()).await;
+async fn a_lenient_domo_takes_the_five_default_roles_by_name_or_by_id() {
+    let fx = Fixture::start(SimConfig {
+        accept_all_role_names: true,
+        create_honours_role_id: true,
+        ..SimConfig::default()
+    })
+    .await;
     let names = ["Admin", "Privileged", "Editor", "Participant", "Social"];
     for (index, name) in names.iter().enumerate() {
         let by_name = with_role(&format!("n{index}@example.com"), json!({"role": name}));
@@ -900,8 +966,8 @@ async fn the_five_default_roles_are_taken_by_name_or_by_id() {
         (json!({"roleId": true}), "roleId"),
         (json!({"roleId": -1}), "roleId"),
         (json!({"role": "editor"}), "must be one of"),
-        (json!({}), "role or roleId is required"),
-        (json!({"role": ""}), "role or roleId is required"),
+        (json!({}), "role is required"),
+        (json!({"role": ""}), "role is required"),
     ];
     for (role, expected) in refusals {
         let message = error_message(fx.create(with_role("x@example.com", role)).await, 400).await;
@@ -921,8 +987,47 @@ async fn the_five_default_roles_are_taken_by_name_or_by_id() {
 }
 
 #[tokio::test]
-async fn custom_roles_go_by_id_and_read_as_their_name() {
+async fn a_strict_domo_takes_three_names_and_ignores_role_id_on_create() {
     let fx = Fixture::start(SimConfig::default()).await;
+    for name in ["Admin", "Privileged", "Participant"] {
+        let body = with_role(&format!("{name}@example.com"), json!({"role": name}));
+        assert_eq!(json_of(fx.create(body).await, 201).await["role"], name);
+    }
+    for name in ["Editor", "Social"] {
+        let body = with_role("x@example.com", json!({"role": name}));
+        let message = error_message(fx.create(body).await, 400).await;
+        assert!(message.contains("Invalid role"), "{message}");
+        // ... in an update too, where roleId does the job.
+        let id = fx.sim.store().users()[0].id;
+        let email = fx.sim.store().users()[0].email.clone();
+        error_message(
+            fx.put(id, with_role(&email, json!({"role": name}))).await,
+            400,
+        )
+        .await;
+    }
+    // roleId is ignored on create: with a name, the name wins; alone, no role.
+    let both = with_role("p@example.com", json!({"role": "Participant", "roleId": 3}));
+    let created = json_of(fx.create(both).await, 201).await;
+    assert_eq!(created["role"], "Participant");
+    let alone = with_role("q@example.com", json!({"roleId": 3}));
+    error_message(fx.create(alone).await, 400).await;
+    // An update takes it.
+    let id = created["id"].as_u64().unwrap();
+    let editor = with_role("p@example.com", json!({"roleId": 3}));
+    assert_eq!(
+        json_of(fx.put(id, editor).await, 200).await["role"],
+        "Editor"
+    );
+}
+
+#[tokio::test]
+async fn custom_roles_go_by_id_and_read_as_their_name() {
+    let fx = Fixture::start(SimConfig {
+        create_honours_role_id: true,
+        ..SimConfig::default()
+    })
+    .await;
     let store = fx.sim.store();
     let auditor = with_role("aud@example.com", json!({"roleId": 101}));
     error_message(fx.create(auditor.clone()).await, 400).await;
@@ -950,6 +1055,13 @@ async fn custom_roles_go_by_id_and_read_as_their_name() {
     assert_eq!(read["roleId"], 101);
     let listed = json_of(fx.get("/v1/users").await, 200).await;
     assert_eq!(listed[0]["roleId"], 101);
+    store.set_config(SimConfig {
+        return_role_id: true,
+        role_id_as_string: true,
+        ..SimConfig::default()
+    });
+    let read = json_of(fx.get(&format!("/v1/users/{id}")).await, 200).await;
+    assert_eq!(read["roleId"], "101");
 
     // Taken ids and names are refused; the defaults cannot be redefined.
     assert!(store.define_role(101, "Other").is_err());
@@ -1008,8 +1120,33 @@ async fn admin_endpoints_define_roles_and_set_them() {
 // ---- Groups ----
 
 #[tokio::test]
-async fn group_create_get_update_delete() {
+async fn group_reads_follow_the_docs_sample_unless_switched() {
     let fx = Fixture::start(SimConfig::default()).await;
+    let created = json_of(fx.create_group(json!({"name": "Sales"})).await, 201).await;
+    let id = created["id"].as_u64().unwrap();
+    assert_eq!(
+        created,
+        json!({"id": id, "name": "Sales", "active": true, "creatorId": "1",
+               "default": false, "memberCount": 0}),
+        "the create answer has default; creatorId is text"
+    );
+    let read = json_of(fx.get(&format!("/v1/groups/{id}")).await, 200).await;
+    assert_eq!(
+        read,
+        json!({"id": id, "name": "Sales", "active": true, "creatorId": "1", "memberCount": 0})
+    );
+    let listed = json_of(fx.get("/v1/groups").await, 200).await;
+    assert!(listed[0].get("default").is_none(), "{listed}");
+}
+
+#[tokio::test]
+async fn group_create_get_update_delete() {
+    let fx = Fixture::start(SimConfig {
+        group_default_in_reads: true,
+        creator_id_as_number: true,
+        ..SimConfig::default()
+    })
+    .await;
     let created = json_of(fx.create_group(json!({"name": "Sales"})).await, 201).await;
     let id = created["id"].as_u64().unwrap();
     assert!(id > 1_000_000_000, "far from user ids");

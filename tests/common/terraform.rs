@@ -49,6 +49,14 @@ impl TfResult {
         format!("--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr)
     }
 
+    /// [`TfResult::all`] with every run of whitespace (and the box drawing
+    /// newer Terraforms put around diagnostics) made one space, so that a
+    /// message Terraform wrapped at any width can be searched.
+    pub fn flat(&self) -> String {
+        let all = self.all().replace('│', " ");
+        all.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
     /// Panics with Terraform's output unless it exited with `code`.
     pub fn expect_code(self, code: i32, what: &str) -> Self {
         assert_eq!(

@@ -17,8 +17,9 @@ use crate::domo::{ChangeDone, DomoClient, DomoError, User, UserChange};
 use crate::framework::Outcome;
 use crate::protocol::diagnostics::Severity;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
-use crate::provider::errors::{api_error, Action, ObjectKind};
+use crate::provider::errors::{api_error, refused_user_delete, role_not_set, Action, ObjectKind};
 use crate::provider::freshness::creation_mark;
+use crate::provider::rules::parse_id;
 
 use super::diagnostics::{entry_error, EntryDiagnostics};
 use super::guard::RemovalLimit;
@@ -339,6 +340,33 @@ impl Assembly {
         }
     }
 
+    /// Records a user Domo created without the role asked for. On the
+    /// roster's first apply, as planned and with a warning (an error would
+    /// taint the roster, and without one Terraform requires the planned
+    /// entry back); later, with the role Domo reports and an error. Either
+    /// way the next plan shows the role change.
+    fn created_without_role(
+        &mut self,
+        key: String,
+        planned: Person,
+        user: &User,
+        error: &DomoError,
+    ) {
+        let account = planned.account.applied(user);
+        let entry = if self.first_apply {
+            planned.entry
+        } else {
+            planned.entry.refreshed(&account.role, user)
+        };
+        self.people.insert(key.clone(), Person { entry, account });
+        let mut diagnostic = role_not_set(error).at(entry_path(&key, None));
+        diagnostic.detail = format!("users[\"{key}\"]: {}", diagnostic.detail);
+        if self.first_apply {
+            diagnostic.severity = Severity::Warning;
+        }
+        self.diagnostics.push(&key, diagnostic);
+    }
+
     fn store(&mut self, key: String, mut planned: Person, user: &User) {
         planned.account = planned.account.applied(user);
         self.people.insert(key, planned);
@@ -363,14 +391,20 @@ impl Assembly {
                     adopting,
                 },
                 Err(e),
-            ) => {
-                let diagnostic = if e.is_conflict() && !adopting {
-                    existing_email(&key, Some(&e))
-                } else {
-                    entry_error(Action::Create, &key, &e)
-                };
-                self.creation_failed(key, planned, diagnostic);
-            }
+            ) => match e.created_user() {
+                Some(user) => {
+                    self.created_any = true;
+                    self.created_without_role(key, planned, user, &e);
+                }
+                None => {
+                    let diagnostic = if e.is_conflict() && !adopting {
+                        existing_email(&key, Some(&e))
+                    } else {
+                        entry_error(Action::Create, &key, &e)
+                    };
+                    self.creation_failed(key, planned, diagnostic);
+                }
+            },
             (Pending::Update { key, .. }, Err(e)) if e.is_not_found() => {
                 // Deleted in Domo since the plan: nothing to keep; the next
                 // plan creates it again.
@@ -405,7 +439,19 @@ impl Assembly {
                 self.people.insert(prior_key, *prior);
             }
             (Pending::Delete { key, prior }, Err(e)) => {
-                self.report(&key, entry_error(Action::Delete, &key, &e));
+                let id = prior.account.id.as_deref().and_then(parse_id);
+                let refused = id.and_then(|id| {
+                    let let_go = "set on_removal = \"keep\" (removed entries then leave the roster and their accounts stay in Domo)";
+                    refused_user_delete(&key, id, &e, let_go)
+                });
+                let diagnostic = match refused {
+                    Some(mut refused) => {
+                        refused.detail = format!("users[\"{key}\"]: {}", refused.detail);
+                        refused.at(entry_path(&key, None))
+                    }
+                    None => entry_error(Action::Delete, &key, &e),
+                };
+                self.report(&key, diagnostic);
                 self.people.insert(key, prior);
             }
             // A result of another kind than the change asked for: the

@@ -868,8 +868,8 @@ fn duplicate_employee_numbers_fail_validation_naming_both() {
         ("a@x.com", numbered("A", "0042")),
         ("b@x.com", numbered("B", "7")),
         ("c@x.com", numbered("C", "42")),
-        ("d@x.com", numbered("D", "")),
-        ("e@x.com", numbered("E", "")),
+        ("d@x.com", entry("D", "Participant")),
+        ("e@x.com", entry("E", "Participant")),
     ]);
     let d = resource().validate(&cfg.to_value());
     assert_eq!(d.0.len(), 1, "{d:?}");
