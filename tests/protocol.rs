@@ -230,6 +230,44 @@ async fn channel_call_unimplemented(channel: tonic::transport::Channel) -> tonic
     .code()
 }
 
+/// The TCP transport (Windows' own, forced here): the handshake line says
+/// `tcp` and a loopback address within Terraform's port range, and gRPC
+/// with mutual TLS works over it.
+#[tokio::test]
+async fn over_tcp_the_handshake_names_a_loopback_port_in_range() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let low = free.local_addr().expect("addr").port();
+    drop(free);
+    let (min, max) = (low.to_string(), low.saturating_add(50).to_string());
+    let p = ProviderProcess::start(&[
+        ("DOMO_PLUGIN_TRANSPORT", "tcp"),
+        ("PLUGIN_MIN_PORT", &min),
+        ("PLUGIN_MAX_PORT", &max),
+    ]);
+    let hs = &p.handshake;
+    assert_eq!((hs.network.as_str(), hs.field_count), ("tcp", 6));
+    let address: std::net::SocketAddr = hs.address.parse().expect("ip:port");
+    assert!(address.ip().is_loopback(), "{address}");
+    assert!((low..=low + 50).contains(&address.port()), "{address}");
+    let channel = p.connect().await.expect("mTLS over TCP");
+    ProviderClient::new(channel)
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .expect("GetProviderSchema over TCP");
+    // A foreign certificate is refused over TCP too.
+    let stranger = ClientIdentity::generate();
+    let refused = async {
+        let channel = connect(hs, &stranger).await?;
+        ProviderClient::new(channel)
+            .get_provider_schema(pb::get_provider_schema::Request {})
+            .await
+            .map_err(|s| Box::new(s) as Box<dyn std::error::Error>)?;
+        Ok::<_, Box<dyn std::error::Error>>(())
+    }
+    .await;
+    assert!(refused.is_err());
+}
+
 #[tokio::test]
 async fn a_client_with_another_certificate_is_refused() {
     let p = ProviderProcess::start(&[]);

@@ -147,3 +147,47 @@ fn the_version_helper_names_the_terraform_in_use() {
     assert_eq!(parse_version("1.16"), None);
     assert_eq!(parse_version("1.2.3.4"), None);
 }
+
+/// Real Terraform over the TCP transport (what go-plugin uses on Windows,
+/// forced here with `DOMO_PLUGIN_TRANSPORT=tcp`): every provider process
+/// Terraform started announced TCP on loopback (its log, which Terraform
+/// keeps, says what the handshake line said), no unix socket exists for
+/// Terraform to use instead, and a user's lifecycle works.
+#[tokio::test(flavor = "multi_thread")]
+async fn terraform_drives_the_provider_over_tcp() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    let mut ws = Workspace::new(&sim);
+    let log = ws.path().join("terraform.log");
+    ws.set_env("DOMO_PLUGIN_TRANSPORT", "tcp");
+    ws.set_env("TF_LOG", "debug");
+    ws.set_env("TF_LOG_PATH", &log.display().to_string());
+    ws.write_config(
+        r#"
+resource "domo_user" "ada" {
+  name  = "Ada Lovelace"
+  email = "ada@example.com"
+  role  = "Editor"
+}
+"#,
+    );
+    ws.apply().await.expect_code(0, "apply over tcp");
+    assert_eq!(store.users().len(), 1);
+    ws.plan().await.expect_code(0, "clean over tcp");
+    let text = std::fs::read_to_string(&log).expect("Terraform's log");
+    let announced: Vec<&str> = text
+        .lines()
+        .filter(|line| line.contains("provider serving"))
+        .collect();
+    assert!(!announced.is_empty(), "no provider started?");
+    assert!(
+        announced
+            .iter()
+            .all(|line| line.contains("network=tcp") && line.contains("address=127.0.0.1:")),
+        "{announced:#?}"
+    );
+    ws.destroy().await.expect_code(0, "destroy over tcp");
+    assert!(store.users().is_empty());
+}

@@ -825,6 +825,123 @@ async fn max_removals_stops_a_truncated_export_at_plan_time() {
     assert!(roster["users"].as_object().unwrap().is_empty());
 }
 
+/// A roster from `people.csv` with an `employee_id` column, which names a
+/// person whatever their address.
+const NUMBERED_ROSTER: &str = r#"
+locals {
+  people = csvdecode(file("${path.module}/people.csv"))
+}
+
+resource "domo_user_roster" "all" {
+  users = { for p in local.people : p.email => {
+    name            = p.name
+    role            = "Participant"
+    employee_number = p.employee_id
+  } }
+}
+"#;
+
+/// (email, name, employee number) rows into `people.csv`.
+fn write_numbered_csv(ws: &Workspace, rows: &[(String, String, String)]) {
+    let mut text = String::from("email,name,employee_id\n");
+    for (email, name, number) in rows {
+        text.push_str(&format!("{email},{name},{number}\n"));
+    }
+    ws.write_file("people.csv", &text);
+}
+
+/// Three people change address but keep their employee numbers: three
+/// PUTs to the same users, no delete, no create, and a clean plan after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changed_addresses_with_the_same_employee_number_keep_their_accounts() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    let ws = Workspace::new(&sim);
+    let mut people: Vec<(String, String, String)> = (0..40)
+        .map(|i| {
+            (
+                format!("staff-{i}@example.com"),
+                format!("Staff {i}"),
+                (1_000 + i).to_string(),
+            )
+        })
+        .collect();
+    write_numbered_csv(&ws, &people);
+    ws.write_config(NUMBERED_ROSTER);
+    apply(&ws, "apply 40").await.expect_code(0, "apply");
+    let ids_before = users_by_email(&store);
+    assert_eq!(ids_before.len(), 40);
+
+    // A new surname, and two moves to another domain.
+    let renamed = [
+        (3, "staff-3.married@example.com"),
+        (17, "staff-17@example.org"),
+        (38, "staff-38@example.org"),
+    ];
+    for (i, email) in renamed {
+        people[i].0 = email.to_string();
+    }
+    write_numbered_csv(&ws, &people);
+    let out = plan(&ws, "plan 3 renames").await.expect_code(2, "changes");
+    assert_eq!(plan_counts(&out.stdout), Some((0, 1, 0)));
+    let all = flat(&out.all());
+    assert!(all.contains("Email change planned in place"), "{all}");
+    assert!(
+        all.contains("users[\"staff-17@example.org\"] has employee_number \"1017\", as users[\"staff-17@example.com\"]"),
+        "{all}"
+    );
+    assert!(
+        all.contains("from staff-17@example.com to staff-17@example.org"),
+        "{all}"
+    );
+
+    store.reset_stats();
+    apply(&ws, "apply 3 renames")
+        .await
+        .expect_code(0, "apply renames");
+    assert_eq!(writes(&store), (0, 3, 0), "three PUTs, nothing else");
+    let domo = users_by_email(&store);
+    assert_eq!(domo.len(), 40);
+    for (i, email) in renamed {
+        let old = &ids_before[&format!("staff-{i}@example.com")];
+        assert_eq!(domo[email].id, old.id, "{email} kept its account");
+        assert_eq!(domo[email].name, old.name);
+    }
+    let roster = roster_state(&ws).await;
+    assert_eq!(state_accounts(&roster), domo_users(&store), "state = Domo");
+    plan(&ws, "plan after renames")
+        .await
+        .expect_code(0, "clean");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_employee_numbers_fail_at_plan_naming_both_entries() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let ws = Workspace::new(&sim);
+    let people: Vec<(String, String, String)> = [
+        ("ada@example.com", "Ada", "1815"),
+        ("grace@example.com", "Grace", "1906"),
+        ("ada.king@example.com", "Ada King", "1815"),
+    ]
+    .iter()
+    .map(|(e, n, k)| (e.to_string(), n.to_string(), k.to_string()))
+    .collect();
+    write_numbered_csv(&ws, &people);
+    ws.write_config(NUMBERED_ROSTER);
+    let out = plan(&ws, "plan duplicates").await;
+    let all = flat(&out.expect_code(1, "duplicates").all());
+    assert!(all.contains("Duplicate employee_number in users"), "{all}");
+    assert!(
+        all.contains("users[\"ada.king@example.com\"] and users[\"ada@example.com\"] have the same employee_number \"1815\""),
+        "{all}"
+    );
+    assert_eq!(sim.store().stats().total_api_requests, 0, "no call to Domo");
+}
+
 /// Domo refuses to delete users who own DataSets or Dataflows: a roster
 /// removing five entries, two of them owners, deletes three, reports the
 /// two by name, keeps them in state, and deletes only them once their

@@ -1,8 +1,6 @@
 //! go-plugin's start-up contract: the magic cookie, protocol version
 //! negotiation and the one handshake line on stdout.
 
-use std::path::Path;
-
 use base64::Engine;
 
 /// Set by Terraform when it starts a provider; proves we were not run by hand.
@@ -56,17 +54,15 @@ pub fn negotiate_version(offered: Option<&str>) -> Result<u32, HandshakeError> {
     }
 }
 
-/// `CORE|APP|unix|ADDR|grpc|CERT`: the server certificate's DER in base64
-/// (standard alphabet, no padding, as go-plugin expects), or empty when the
+/// `CORE|APP|NETWORK|ADDR|grpc|CERT`: `unix` and a socket path, or `tcp`
+/// and `127.0.0.1:PORT`; the server certificate's DER in base64 (standard
+/// alphabet, no padding, as go-plugin expects), or empty when the
 /// connection is plaintext.
-pub fn handshake_line(socket: &Path, server_cert_der: Option<&[u8]>) -> String {
+pub fn handshake_line(network: &str, address: &str, server_cert_der: Option<&[u8]>) -> String {
     let cert = server_cert_der
         .map(|der| base64::engine::general_purpose::STANDARD_NO_PAD.encode(der))
         .unwrap_or_default();
-    format!(
-        "{CORE_PROTOCOL_VERSION}|{PROTOCOL_VERSION}|unix|{}|grpc|{cert}",
-        socket.display()
-    )
+    format!("{CORE_PROTOCOL_VERSION}|{PROTOCOL_VERSION}|{network}|{address}|grpc|{cert}")
 }
 
 #[cfg(test)]
@@ -95,13 +91,20 @@ mod tests {
 
     #[test]
     fn line_format() {
-        let p = Path::new("/tmp/x/plugin.sock");
-        assert_eq!(handshake_line(p, None), "1|6|unix|/tmp/x/plugin.sock|grpc|");
+        let p = "/tmp/x/plugin.sock";
+        assert_eq!(
+            handshake_line("unix", p, None),
+            "1|6|unix|/tmp/x/plugin.sock|grpc|"
+        );
         // 2 bytes of DER need padding in standard base64; go-plugin wants none.
         assert_eq!(
-            handshake_line(p, Some(&[0xff, 0xee])),
+            handshake_line("unix", p, Some(&[0xff, 0xee])),
             "1|6|unix|/tmp/x/plugin.sock|grpc|/+4"
         );
-        assert_eq!(handshake_line(p, Some(&[1])).split('|').count(), 6);
+        assert_eq!(handshake_line("unix", p, Some(&[1])).split('|').count(), 6);
+        assert_eq!(
+            handshake_line("tcp", "127.0.0.1:10001", None),
+            "1|6|tcp|127.0.0.1:10001|grpc|"
+        );
     }
 }

@@ -1,13 +1,16 @@
 //! The go-plugin transport: how Terraform starts us and talks to us.
 //!
-//! [`serve`] checks the handshake environment, listens on a unix socket in a
-//! private temporary directory, prints the handshake line, and serves the
-//! provider, health, controller and stdio gRPC services (over mutual TLS
-//! when Terraform asks for it) until shutdown.
+//! [`serve`] checks the handshake environment, listens (on a unix socket in
+//! a private temporary directory, or on TCP at 127.0.0.1: see [`listener`]),
+//! prints the handshake line, and serves the provider, health, controller
+//! and stdio gRPC services (over mutual TLS when Terraform asks for it)
+//! until shutdown.
 
 pub mod handshake;
 mod in_flight;
+pub mod listener;
 pub mod services;
+#[cfg(unix)]
 mod socket;
 pub mod tls;
 
@@ -17,7 +20,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::UnixListener;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::server::Connected;
@@ -29,8 +31,8 @@ use crate::proto::tfplugin6::provider_server::ProviderServer;
 use crate::server::ProviderService;
 pub use handshake::HandshakeError;
 use in_flight::{CountInFlight, InFlight};
+use listener::{PluginListener, PluginStream, Transport};
 pub use services::Shutdown;
-use socket::PluginSocket;
 
 /// How long in-flight requests may run on after shutdown is asked for.
 const DRAIN_GRACE: Duration = Duration::from_secs(10);
@@ -50,8 +52,10 @@ pub enum PluginError {
     Tls(#[from] tls::TlsError),
     #[error("could not open the plugin socket: {0}")]
     Io(#[from] io::Error),
+    #[error("{0}")]
+    Transport(String),
     #[error("gRPC server failed: {0}")]
-    Transport(#[from] tonic::transport::Error),
+    Grpc(#[from] tonic::transport::Error),
 }
 
 /// How the process was started.
@@ -69,6 +73,11 @@ pub struct PluginEnv {
     pub magic_cookie: Option<String>,
     pub protocol_versions: Option<String>,
     pub client_cert: Option<String>,
+    /// `PLUGIN_MIN_PORT` and `PLUGIN_MAX_PORT`, for the TCP transport.
+    pub min_port: Option<String>,
+    pub max_port: Option<String>,
+    /// `DOMO_PLUGIN_TRANSPORT`: "tcp" or "unix" (ours, not go-plugin's).
+    pub transport: Option<String>,
 }
 
 impl PluginEnv {
@@ -78,6 +87,9 @@ impl PluginEnv {
             magic_cookie: var(handshake::MAGIC_COOKIE_KEY),
             protocol_versions: var("PLUGIN_PROTOCOL_VERSIONS"),
             client_cert: var("PLUGIN_CLIENT_CERT"),
+            min_port: var("PLUGIN_MIN_PORT"),
+            max_port: var("PLUGIN_MAX_PORT"),
+            transport: var("DOMO_PLUGIN_TRANSPORT"),
         }
     }
 }
@@ -93,11 +105,13 @@ pub async fn serve(
     }
     handshake::negotiate_version(env.protocol_versions.as_deref())?;
 
-    // A private directory (mode 0700) holds the socket; dropping it removes
-    // both on the way out.
-    let dir = tempfile::Builder::new().prefix("plugin").tempdir()?;
-    let socket_path = dir.path().join("provider.sock");
-    let listener = UnixListener::bind(&socket_path)?;
+    let transport = Transport::choose(env.transport.as_deref()).map_err(PluginError::Transport)?;
+    let ports = listener::port_range(env.min_port.as_deref(), env.max_port.as_deref());
+    // Dropping the listener (at the end of `serve`) removes a unix socket
+    // and its private directory.
+    let listener = PluginListener::bind(transport, ports)?;
+    let network = listener.transport().network();
+    let address = listener.address();
 
     let mtls = match (&env.client_cert, opts.debug) {
         (Some(pem), false) => Some(tls::AutoMtls::new(pem)?),
@@ -105,15 +119,16 @@ pub async fn serve(
     };
 
     if opts.debug {
-        print_reattach_instructions(&opts.provider_address, &socket_path);
+        print_reattach_instructions(&opts.provider_address, network, &address);
     } else {
         let line = handshake::handshake_line(
-            &socket_path,
+            network,
+            &address,
             mtls.as_ref().map(|m| m.server_cert_der.as_slice()),
         );
         print_stdout_line(&line)?;
     }
-    tracing::info!(socket = %socket_path.display(), tls = mtls.is_some(), "provider serving");
+    tracing::info!(network, address, tls = mtls.is_some(), "provider serving");
 
     let shutdown = Shutdown::default();
     watch_signals(shutdown.clone());
@@ -156,25 +171,22 @@ pub async fn serve(
     // written (the Shutdown reply among them) get a moment to flush.
     let mut server = tokio::spawn(server);
     tokio::select! {
-        result = &mut server => return finish(result, dir),
+        result = &mut server => return finish(result),
         () = shutdown.wait() => {}
     }
     if !in_flight.wait_idle(DRAIN_GRACE).await {
         tracing::warn!("requests still running {DRAIN_GRACE:?} after shutdown; exiting anyway");
     }
     if let Ok(result) = tokio::time::timeout(FLUSH_GRACE, &mut server).await {
-        return finish(result, dir);
+        return finish(result);
     }
-    drop(dir);
     Ok(())
 }
 
-/// The server task's end, and the socket directory's removal.
+/// The server task's end.
 fn finish(
     result: Result<Result<(), tonic::transport::Error>, tokio::task::JoinError>,
-    dir: tempfile::TempDir,
 ) -> Result<(), PluginError> {
-    drop(dir);
     match result {
         Ok(served) => Ok(served?),
         Err(join) => Err(PluginError::Io(io::Error::other(join))),
@@ -183,6 +195,7 @@ fn finish(
 
 /// SIGINT and SIGTERM end the process the same way Shutdown does: stop
 /// accepting, let in-flight requests finish, exit.
+#[cfg(unix)]
 fn watch_signals(shutdown: Shutdown) {
     use tokio::signal::unix::{signal, SignalKind};
     for kind in [SignalKind::interrupt(), SignalKind::terminate()] {
@@ -201,10 +214,23 @@ fn watch_signals(shutdown: Shutdown) {
     }
 }
 
+/// Ctrl-C (a console's Ctrl-C or Ctrl-Break) ends the process the same way
+/// Shutdown does.
+#[cfg(not(unix))]
+fn watch_signals(shutdown: Shutdown) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::debug!("Ctrl-C received, shutting down");
+            shutdown.trigger();
+        }
+    });
+}
+
 /// Accepts connections until shutdown; TLS handshakes run on their own
-/// tasks so one slow or hostile client cannot block the others.
+/// tasks so one slow or hostile client cannot block the others. The
+/// listener lives as long as this task: until shutdown.
 fn accept_connections(
-    listener: UnixListener,
+    listener: PluginListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: Shutdown,
 ) -> ReceiverStream<Result<Connection, io::Error>> {
@@ -212,7 +238,7 @@ fn accept_connections(
     tokio::spawn(async move {
         loop {
             let stream = tokio::select! {
-                accepted = listener.accept() => match accepted.and_then(|(stream, _)| PluginSocket::new(stream)) {
+                accepted = listener.accept() => match accepted {
                     Ok(stream) => stream,
                     Err(e) => {
                         tracing::warn!("accept failed: {e}");
@@ -244,8 +270,8 @@ fn accept_connections(
 
 /// One accepted client connection, plaintext or TLS.
 pub enum Connection {
-    Plain(PluginSocket),
-    Tls(Box<tokio_rustls::server::TlsStream<PluginSocket>>),
+    Plain(PluginStream),
+    Tls(Box<tokio_rustls::server::TlsStream<PluginStream>>),
 }
 
 impl Connected for Connection {
@@ -301,14 +327,14 @@ fn print_stdout_line(line: &str) -> io::Result<()> {
     out.flush()
 }
 
-fn print_reattach_instructions(provider_address: &str, socket: &std::path::Path) {
+fn print_reattach_instructions(provider_address: &str, network: &str, address: &str) {
     let reattach = serde_json::json!({
         provider_address: {
             "Protocol": "grpc",
             "ProtocolVersion": handshake::PROTOCOL_VERSION,
             "Pid": std::process::id(),
             "Test": true,
-            "Addr": { "Network": "unix", "String": socket.display().to_string() },
+            "Addr": { "Network": network, "String": address },
         }
     });
     // Best effort: in debug mode stdout is a terminal for a person to read.

@@ -242,7 +242,60 @@ impl ServerCertVerifier for PinnedServer {
     }
 }
 
-/// Opens a gRPC channel over the unix socket with mutual TLS.
+/// A client's TLS stream over either of go-plugin's networks.
+enum Transport {
+    Unix(tokio_rustls::client::TlsStream<tokio::net::UnixStream>),
+    Tcp(tokio_rustls::client::TlsStream<tokio::net::TcpStream>),
+}
+
+impl tokio::io::AsyncRead for Transport {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Transport::Unix(s) => std::pin::Pin::new(s).poll_read(cx, buf),
+            Transport::Tcp(s) => std::pin::Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl tokio::io::AsyncWrite for Transport {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Transport::Unix(s) => std::pin::Pin::new(s).poll_write(cx, buf),
+            Transport::Tcp(s) => std::pin::Pin::new(s).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Transport::Unix(s) => std::pin::Pin::new(s).poll_flush(cx),
+            Transport::Tcp(s) => std::pin::Pin::new(s).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Transport::Unix(s) => std::pin::Pin::new(s).poll_shutdown(cx),
+            Transport::Tcp(s) => std::pin::Pin::new(s).poll_shutdown(cx),
+        }
+    }
+}
+
+/// Opens a gRPC channel over the handshake's unix socket or TCP address,
+/// with mutual TLS.
 pub async fn connect(
     hs: &Handshake,
     identity: &ClientIdentity,
@@ -260,16 +313,22 @@ pub async fn connect(
             .expect("client auth");
     config.alpn_protocols = vec![b"h2".to_vec()];
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let path = hs.address.clone();
+    let address = hs.address.clone();
+    let tcp = hs.network == "tcp";
     Endpoint::from_static("http://localhost")
         .connect_timeout(Duration::from_secs(5))
         .connect_with_connector(tower::service_fn(move |_| {
             let connector = connector.clone();
-            let path = path.clone();
+            let address = address.clone();
             async move {
-                let unix = tokio::net::UnixStream::connect(path).await?;
                 let name = ServerName::try_from("localhost").expect("server name");
-                let tls = connector.connect(name, unix).await?;
+                let tls = if tcp {
+                    let stream = tokio::net::TcpStream::connect(address).await?;
+                    Transport::Tcp(connector.connect(name, stream).await?)
+                } else {
+                    let stream = tokio::net::UnixStream::connect(address).await?;
+                    Transport::Unix(connector.connect(name, stream).await?)
+                };
                 Ok::<_, std::io::Error>(TokioIo::new(tls))
             }
         }))

@@ -30,7 +30,7 @@ resource "domo_user_roster" "company" {
     title           = p.title == "" ? null : p.title
     phone           = p.phone == "" ? null : p.phone
     location        = p.office == "" ? null : p.office
-    employee_number = p.employee_id
+    employee_number = p.employee_id == "" ? null : p.employee_id
     timezone        = p.timezone == "" ? null : p.timezone
   } }
 

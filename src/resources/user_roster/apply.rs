@@ -7,8 +7,10 @@
 //!
 //! Creating, updating and destroying a roster are the same walk with
 //! different inputs: a create starts from no people, a destroy wants none.
+//! Each planned entry is matched with its person in state by key (in any
+//! letter case), or, for a rename, by the Domo id the plan gave it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::SystemTime;
 
 use crate::domo::{ChangeDone, DomoClient, DomoError, User, UserChange};
@@ -71,16 +73,40 @@ pub(super) async fn apply_roster(
     let mut changes: Vec<(Pending, UserChange)> = Vec::new();
     let mut to_create: Vec<(String, Person)> = Vec::new();
 
+    // A rename: the plan gave an entry the account of a person who leaves
+    // (same employee number), who is found in state by that Domo id.
+    let named: HashSet<String> = wanted
+        .keys()
+        .filter_map(|key| prior_keys.find(&prior, key))
+        .collect();
+    let leaving_by_id: HashMap<String, String> = prior
+        .iter()
+        .filter(|(key, before)| !named.contains(*key) && !before.account.is_pending())
+        .filter_map(|(key, before)| Some((before.account.id.known()?.clone(), key.clone())))
+        .collect();
+    drop(named);
+
     for (key, person) in wanted {
-        let prior_key = prior_keys.find(&prior, &key);
-        let Some((prior_key, before)) = prior_key.and_then(|k| prior.remove_entry(&k)) else {
+        let found = prior_keys
+            .find(&prior, &key)
+            .and_then(|k| prior.remove_entry(&k))
+            .filter(|(_, before)| !before.account.is_pending());
+        let found = match (found, person.account.id.known()) {
+            (Some(found), _) => Some(found),
+            (None, None) => None,
+            (None, Some(id)) => {
+                let renamed = leaving_by_id.get(id).and_then(|k| prior.remove_entry(k));
+                if renamed.is_none() {
+                    assembly.report(&key, unplanned_rename(&key, id));
+                    continue;
+                }
+                renamed
+            }
+        };
+        let Some((prior_key, before)) = found else {
             to_create.push((key, person));
             continue;
         };
-        if before.account.is_pending() {
-            to_create.push((key, person));
-            continue;
-        }
         if !before.differs_in_domo(&key, &person.entry) {
             // The plan kept Domo's values; should any be unknown, the
             // prior ones are still true (Domo is not written).
@@ -467,6 +493,17 @@ impl Assembly {
             }
         }
     }
+}
+
+/// An entry planned with Domo user `id` (a rename) whose person the state
+/// does not hold as leaving: the plan and the state disagree, so nothing is
+/// sent for it.
+fn unplanned_rename(key: &str, id: &str) -> Diagnostic {
+    Diagnostic::error(
+        "Planned email change has no user to change",
+        format!("users[\"{key}\"]: the plan gave this entry Domo user {id}, whose entry leaves the map with the same employee_number, but the state holds no such entry now. Nothing was sent to Domo for it; run terraform plan again."),
+    )
+    .at(entry_path(key, None))
 }
 
 /// An entry whose address another Domo user has; `error` is Domo's refusal

@@ -18,6 +18,7 @@
 //! `max_removals` set for that change.
 //!
 //! Only deletes count: removals under `on_removal = "keep"` delete nothing,
+//! an entry renamed (same employee number, new address) keeps its account,
 //! and `terraform destroy` is an explicit act of its own and is not limited.
 //! The apply checks the same limit again before sending anything, so no
 //! path deletes more than the plan allowed.

@@ -4,7 +4,8 @@
 //! thousands of `domo_user` resources slow).
 //!
 //! Each entry keeps `domo_user`'s promises: emails compare case-insensitively
-//! (a key that changes only in letter case is the same person), `timezone`
+//! (a key that changes only in letter case is the same person, and so is
+//! one that changes address but keeps its employee number), `timezone`
 //! and `locale` keep their configured values, a user deleted in Domo leaves
 //! state with a warning and is created again, and a create is never blindly
 //! re-sent. On top of that:
@@ -31,9 +32,8 @@
 //! - [`model`]: the roster as Terraform holds it, and the rules every stage
 //!   shares (when two keys are the same person, when Domo must be written);
 //! - [`validate`]: plan-time checks of the configuration;
-//! - [`plan`]: the per-entry plan, without any call to Domo;
-//! - [`guard`]: `max_removals`, the limit on deletes that a truncated export
-//!   cannot pass;
+//! - [`plan`]: the per-entry plan, without any call to Domo, with
+//!   [`renames`] (a changed address keeps its account) and [`guard`];
 //! - [`apply`]: create, update and destroy, with partial failures;
 //! - [`refresh`]: refresh and import;
 //! - [`diagnostics`]: per-entry diagnostics that stay readable at 20,000.
@@ -44,6 +44,7 @@ mod guard;
 mod model;
 mod plan;
 mod refresh;
+mod renames;
 mod validate;
 
 use std::collections::BTreeMap;

@@ -59,6 +59,11 @@ model! {
         /// letter case: two keys differing only in case are an error). Each
         /// value sets what a `domo_user` sets. Typically built from a file:
         /// `{ for p in csvdecode(file("people.csv")) : p.email => { name = p.name, role = p.role } }`.
+        /// A key that leaves the map while a new one arrives with the same
+        /// `employee_number` is the same person whose address changed: the
+        /// account is kept and its email changed in place (the plan warns,
+        /// naming both addresses). Employee numbers compare as numbers
+        /// (`0042` is `42`), and two entries with the same one are an error.
         users: Field<BTreeMap<String, RosterEntry>> [required, nested],
         /// What Domo assigned to each person, under the same key as in
         /// `users`: `accounts["jane@example.com"].id` is Jane's Domo user id.
@@ -85,8 +90,10 @@ model! {
         /// per apply, of 2,000 people 200). Set it for a change that really
         /// removes more (such as `max_removals = 150`), and remove it
         /// afterwards; `0` allows no delete at all. Removals under
-        /// `on_removal = "keep"` delete nothing and are not limited, and
-        /// `terraform destroy` is not limited.
+        /// `on_removal = "keep"` delete nothing and are not limited, an
+        /// entry renamed (same `employee_number`, new address) keeps its
+        /// account and is no removal, and `terraform destroy` is not
+        /// limited.
         max_removals: Field<u64> [optional],
         /// Whether Domo emails an invitation to each user this roster
         /// creates (never to adopted users). Used only at creation.
@@ -107,6 +114,22 @@ pub(super) fn entry_path(key: &str, attribute: Option<&str>) -> AttributePath {
 /// How keys and addresses are compared: Domo's email rule.
 pub(super) fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
+}
+
+/// How employee numbers are compared: as numbers, so "0042" and "42" are
+/// the same (as [`same_number`](crate::domo::model::same_number) says); one with other characters compares
+/// as written. `None` when there is none (null, unknown, or blank): such an
+/// entry is recognised by its address only.
+pub(super) fn employee_key(number: &Field<String>) -> Option<String> {
+    let number = number.known()?.trim();
+    if number.is_empty() {
+        return None;
+    }
+    if number.bytes().all(|c| c.is_ascii_digit()) {
+        let digits = number.trim_start_matches('0');
+        return Some(if digits.is_empty() { "0" } else { digits }.to_owned());
+    }
+    Some(number.to_owned())
 }
 
 /// The keys of a roster's state, for finding the person a configured key
@@ -197,6 +220,33 @@ pub(super) fn planned_role_name(profile: &UserProfile) -> Field<String> {
 }
 
 impl RosterAccount {
+    /// What the plan holds for a person in Domo (`before`, with `entry`
+    /// before it in state) who becomes `planned` under `key`: what Domo
+    /// gave stays, unless Domo is written (then `updated_at` is unknown,
+    /// and the role's name follows a changed role); the address is the
+    /// key's.
+    pub(super) fn planned_from(
+        before: &RosterAccount,
+        entry: &RosterEntry,
+        key: &str,
+        planned: &RosterEntry,
+    ) -> Self {
+        let changes = differs_in_domo(entry, before, key, planned);
+        let mut account = before.clone();
+        if !account.email.known().is_some_and(|e| same_email(e, key)) {
+            account.email = Field::Known(key.to_owned());
+        }
+        if changes {
+            account.updated_at = Field::Unknown;
+            let same_role = entry.profile.role == planned.profile.role
+                && entry.profile.role_id == planned.profile.role_id;
+            if !same_role {
+                account.role = planned_role_name(&planned.profile);
+            }
+        }
+        account
+    }
+
     /// A new person's account as planned: only the address is known.
     pub(super) fn planned_for(key: &str) -> Self {
         RosterAccount {

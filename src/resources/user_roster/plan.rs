@@ -1,20 +1,25 @@
 //! Plan: what the roster's next apply will do, decided from the
 //! configuration and the state alone, without any call to Domo. `users` is
 //! planned exactly as configured (Terraform 1.0 accepts nothing else for a
-//! nested map); what changes is `accounts`: an entry whose person is
-//! unchanged keeps everything Domo gave, an entry that Domo must be written
-//! for gets an unknown `updated_at` (and its role's name when the role
-//! changes), and a new entry is unknown but for its address.
+//! nested map); what changes is `accounts`:
+//! - an entry whose person is unchanged keeps everything Domo gave; one
+//!   that Domo must be written for gets an unknown `updated_at` (and its
+//!   role's name when the role changes);
+//! - a new entry is unknown but for its address, unless it is a rename: an
+//!   entry that leaves with the same employee number gives it its account
+//!   (see [`renames`](super::renames));
+//! - whoever else leaves is deleted (unless `on_removal = "keep"`), and a
+//!   plan that would delete more than `max_removals` allows fails here
+//!   (see [`guard`](super::guard)).
 
 use std::collections::{BTreeMap, HashSet};
 
-use crate::domo::same_email;
 use crate::protocol::{Diagnostics, Field};
 
+use super::diagnostics::EntryDiagnostics;
 use super::guard::RemovalLimit;
-use super::model::{
-    differs_in_domo, planned_role_name, PriorKeys, RosterAccount, RosterModel, DELETE, KEEP,
-};
+use super::model::{PriorKeys, RosterAccount, RosterModel, DELETE, KEEP};
+use super::renames::{self, Rename};
 
 /// Completes Terraform's proposed plan (`planned`): the settings' defaults
 /// and the planned `accounts`.
@@ -49,8 +54,10 @@ pub(super) fn plan_roster(
         .unwrap_or(&empty_accounts);
     let prior_keys = PriorKeys::of(prior_users.keys());
     let mut accounts = BTreeMap::new();
-    // The prior keys some configured key names: everyone else is removed.
+    // The prior keys some configured key names: everyone else leaves.
     let mut kept: HashSet<String> = HashSet::with_capacity(prior_users.len());
+    // Configured keys with nobody in Domo yet.
+    let mut arriving: Vec<&str> = Vec::new();
     for (key, entry) in users {
         let prior_key = prior_keys.find(prior_users, key);
         if let Some(k) = &prior_key {
@@ -61,28 +68,44 @@ pub(super) fn plan_roster(
             .filter(|(_, account)| !account.is_pending());
         let account = match before {
             // New: what Domo assigns is unknown, except the address.
-            None => RosterAccount::planned_for(key),
-            // The same person (perhaps under a key spelled differently):
-            // what Domo gave stays unless Domo is written.
+            None => {
+                arriving.push(key);
+                RosterAccount::planned_for(key)
+            }
+            // The same person (perhaps under a key spelled differently).
             Some((before_entry, before_account)) => {
-                let changes = differs_in_domo(before_entry, before_account, key, entry);
-                let mut account = before_account.clone();
-                if !account.email.known().is_some_and(|e| same_email(e, key)) {
-                    account.email = Field::Known(key.clone());
-                }
-                if changes {
-                    account.updated_at = Field::Unknown;
-                    let same_role = before_entry.profile.role == entry.profile.role
-                        && before_entry.profile.role_id == entry.profile.role_id;
-                    if !same_role {
-                        account.role = planned_role_name(&entry.profile);
-                    }
-                }
-                account
+                RosterAccount::planned_from(before_account, before_entry, key, entry)
             }
         };
         accounts.insert(key.clone(), account);
     }
+
+    // Someone who leaves and someone who arrives with the same employee
+    // number are one person whose address changed: the account stays.
+    let in_domo = |key: &String| prior_accounts.get(key).is_some_and(|a| !a.is_pending());
+    let leaving = prior_users
+        .iter()
+        .filter(|(key, _)| !kept.contains(*key) && in_domo(key))
+        .filter_map(|(key, entry)| Some((key.as_str(), entry, prior_accounts.get(key)?)));
+    let arrivals = arriving
+        .iter()
+        .filter_map(|key| Some((*key, users.get(*key)?)));
+    let mut diagnostics = EntryDiagnostics::default();
+    for Rename { from, to } in renames::pair(leaving, arrivals, &mut diagnostics) {
+        if let (Some(entry), Some(before), Some(planned)) = (
+            prior_users.get(from),
+            prior_accounts.get(from),
+            users.get(to),
+        ) {
+            accounts.insert(
+                to.to_owned(),
+                RosterAccount::planned_from(before, entry, to, planned),
+            );
+            kept.insert(from.to_owned());
+        }
+    }
+    let mut diagnostics = diagnostics
+        .finish("Each of these entries has the employee_number of an entry that leaves the map.");
     planned.accounts = Field::Known(accounts);
 
     // Users whose entry left the map are deleted, unless on_removal keeps
@@ -98,9 +121,9 @@ pub(super) fn plan_roster(
             .collect();
         if let Some(limit) = RemovalLimit::new(&config.max_removals, managed) {
             if let Err(error) = limit.check(&removed) {
-                return error.into();
+                diagnostics.push(error);
             }
         }
     }
-    Diagnostics::default()
+    diagnostics
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::model::*;
 use super::refresh::ImportFilter;
 use super::*;
+use crate::domo::model::same_number;
 use crate::domo::ClientConfig;
 use crate::framework::{register, AnyResource};
 use crate::protocol::diagnostics::Severity;
@@ -87,6 +88,34 @@ fn plan(prior: Option<&RosterModel>, config: &RosterModel) -> RosterModel {
         .unwrap();
     assert!(planned.diagnostics.is_empty(), "{:?}", planned.diagnostics);
     RosterModel::from_value(&planned.state).unwrap().unwrap()
+}
+
+/// Plans `config` over `prior` like [`plan`], also returning warnings.
+fn plan_warned(prior: &RosterModel, config: &RosterModel) -> (RosterModel, Diagnostics) {
+    let mut proposed = config.clone();
+    proposed.accounts = prior.accounts.clone();
+    let planned = resource()
+        .plan(
+            prior.to_value(),
+            proposed.to_value(),
+            config.to_value(),
+            Value::Null,
+        )
+        .unwrap_or_else(|d| panic!("{d:?}"));
+    assert!(
+        !planned.diagnostics.has_errors(),
+        "{:?}",
+        planned.diagnostics
+    );
+    let model = RosterModel::from_value(&planned.state).unwrap().unwrap();
+    (model, planned.diagnostics)
+}
+
+/// An entry with an employee number.
+fn numbered(name: &str, number: &str) -> RosterEntry {
+    let mut e = entry(name, "Participant");
+    e.profile.employee_number = Field::Known(number.into());
+    e
 }
 
 fn accounts(model: &RosterModel) -> &BTreeMap<String, RosterAccount> {
@@ -733,6 +762,194 @@ async fn an_apply_checks_max_removals_again_before_sending_anything() {
     assert!(outcome.diagnostics.is_empty(), "{:?}", outcome.diagnostics);
     assert_eq!(sim.store().stats().delete_requests, 9);
     assert_eq!(sim.store().users().len(), 11);
+}
+
+#[test]
+fn employee_numbers_compare_as_numbers() {
+    let key = |n: &str| employee_key(&Field::Known(n.to_owned()));
+    for (a, b) in [("0042", "42"), ("42", "42"), ("000", "0"), (" 7 ", "07")] {
+        assert_eq!(key(a), key(b), "{a} and {b}");
+        assert!(same_number(a.trim(), b.trim()));
+    }
+    for (a, b) in [("42", "420"), ("42", "E-42"), ("1", "10")] {
+        assert_ne!(key(a), key(b), "{a} and {b}");
+        assert!(!same_number(a, b));
+    }
+    assert_eq!(key("E-42"), Some("E-42".into()));
+    assert_eq!(key("  "), None);
+    assert_eq!(employee_key(&Field::Null), None);
+    assert_eq!(employee_key(&Field::Unknown), None);
+}
+
+#[test]
+fn a_changed_address_with_the_same_employee_number_keeps_the_account() {
+    let prior = state(&[
+        (
+            "ada@x.com",
+            numbered("Ada", "0042"),
+            account(1, "ada@x.com"),
+        ),
+        ("bob@x.com", numbered("Bob", "7"), account(2, "bob@x.com")),
+        ("cy@x.com", numbered("Cy", "8"), account(3, "cy@x.com")),
+        (
+            "dee@x.com",
+            entry("Dee", "Participant"),
+            account(4, "dee@x.com"),
+        ),
+    ]);
+    let mut cfg = config(&[
+        ("ada.king@y.com", numbered("Ada King", "42")),
+        ("bob@x.com", numbered("Bob", "7")),
+        ("cy.new@x.com", numbered("Cy", "9")),
+        ("dee.new@x.com", entry("Dee", "Participant")),
+    ]);
+    cfg.max_removals = Field::Known(2);
+    let (planned, warnings) = plan_warned(&prior, &cfg);
+    let acc = accounts(&planned);
+    // Ada: her account, under the new key, with the new address.
+    let ada = &acc["ada.king@y.com"];
+    assert_eq!(ada.id.as_deref(), Some("1"));
+    assert_eq!(ada.email.as_deref(), Some("ada.king@y.com"));
+    assert_eq!(ada.created_at, account(1, "x").created_at);
+    assert!(ada.updated_at.is_unknown());
+    assert_eq!(acc["bob@x.com"], account(2, "bob@x.com"), "unchanged");
+    // Another number, or none: a new user (and a removal).
+    assert!(acc["cy.new@x.com"].id.is_unknown());
+    assert!(acc["dee.new@x.com"].id.is_unknown());
+    assert!(!acc.contains_key("ada@x.com"));
+    assert_eq!(warnings.0.len(), 1, "{warnings:?}");
+    let w = &warnings.0[0];
+    assert_eq!(w.severity, Severity::Warning);
+    assert_eq!(w.attribute, Some(entry_path("ada.king@y.com", None)));
+    for wanted in [
+        "users[\"ada.king@y.com\"] has employee_number \"42\" (\"0042\" in state, the same number), as users[\"ada@x.com\"]",
+        "Domo user 1 keeps its account",
+        "from ada@x.com to ada.king@y.com",
+    ] {
+        assert!(w.detail.contains(wanted), "{wanted:?} in {}", w.detail);
+    }
+    // Not a removal: two removals (Cy, Dee) pass max_removals = 2, and
+    // with 1 the error names only them.
+    cfg.max_removals = Field::Known(1);
+    let d = plan_errors(&prior, &cfg);
+    let error = d.0.iter().find(|d| d.severity == Severity::Error).unwrap();
+    assert!(error.detail.contains("delete 2 users"), "{}", error.detail);
+    assert!(!error.detail.contains("ada@x.com"));
+
+    // A pending entry, or one the map keeps, is no rename source.
+    let prior = state(&[
+        (
+            "ada@x.com",
+            numbered("Ada", "42"),
+            RosterAccount::pending("ada@x.com"),
+        ),
+        ("bob@x.com", numbered("Bob", "7"), account(2, "bob@x.com")),
+    ]);
+    let cfg = config(&[
+        ("ada.king@y.com", numbered("Ada", "42")),
+        ("bob@x.com", numbered("Bob", "8")),
+        ("bob2@x.com", numbered("Bob", "7")),
+    ]);
+    let (planned, warnings) = plan_warned(&prior, &cfg);
+    assert!(accounts(&planned)["ada.king@y.com"].id.is_unknown());
+    assert!(accounts(&planned)["bob2@x.com"].id.is_unknown());
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+#[test]
+fn an_employee_number_shared_in_state_is_no_rename() {
+    let prior = state(&[
+        ("a@x.com", numbered("A", "5"), account(1, "a@x.com")),
+        ("b@x.com", numbered("B", "05"), account(2, "b@x.com")),
+    ]);
+    let mut cfg = config(&[("c@x.com", numbered("C", "5"))]);
+    cfg.max_removals = Field::Known(2);
+    let (planned, warnings) = plan_warned(&prior, &cfg);
+    assert!(accounts(&planned)["c@x.com"].id.is_unknown());
+    assert_eq!(warnings.0.len(), 1);
+    assert_eq!(warnings.0[0].summary, "Employee number not unique in state");
+    assert!(warnings.0[0]
+        .detail
+        .contains("users[\"a@x.com\"] and users[\"b@x.com\"]"));
+}
+
+#[test]
+fn duplicate_employee_numbers_fail_validation_naming_both() {
+    let cfg = config(&[
+        ("a@x.com", numbered("A", "0042")),
+        ("b@x.com", numbered("B", "7")),
+        ("c@x.com", numbered("C", "42")),
+        ("d@x.com", entry("D", "Participant")),
+        ("e@x.com", entry("E", "Participant")),
+    ]);
+    let d = resource().validate(&cfg.to_value());
+    assert_eq!(d.0.len(), 1, "{d:?}");
+    assert_eq!(d.0[0].summary, "Duplicate employee_number in users");
+    assert_eq!(
+        d.0[0].attribute,
+        Some(entry_path("c@x.com", Some("employee_number")))
+    );
+    assert!(d.0[0].detail.contains(
+        "users[\"a@x.com\"] and users[\"c@x.com\"] have the same employee_number \"42\" (\"0042\" and \"42\" are the same number)"
+    ));
+}
+
+#[tokio::test]
+async fn a_rename_is_one_update_of_the_same_user() {
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let client = client(&sim);
+    let wanted = config(&[
+        ("ada@x.com", numbered("Ada", "42")),
+        ("bob@x.com", numbered("Bob", "7")),
+    ]);
+    let state = created(&client, plan(None, &wanted)).await;
+    let ada_id = accounts(&state)["ada@x.com"].id.clone();
+    let cfg = config(&[
+        ("ada.king@y.com", numbered("Ada King", "42")),
+        ("bob@x.com", numbered("Bob", "7")),
+    ]);
+    let (planned, _) = plan_warned(&state, &cfg);
+    sim.store().reset_stats();
+    let outcome = UserRosterResource
+        .update(&client, state.clone(), planned.clone(), &[])
+        .await
+        .unwrap();
+    assert!(outcome.diagnostics.is_empty(), "{:?}", outcome.diagnostics);
+    let stats = sim.store().stats();
+    assert_eq!(
+        (
+            stats.create_requests,
+            stats.update_requests,
+            stats.delete_requests
+        ),
+        (0, 1, 0)
+    );
+    let after = outcome.state.unwrap();
+    assert_eq!(accounts(&after)["ada.king@y.com"].id, ada_id);
+    assert!(!accounts(&after).contains_key("ada@x.com"));
+    let ada = sim
+        .store()
+        .users()
+        .into_iter()
+        .find(|u| u.name == "Ada King");
+    assert_eq!(ada.map(|u| u.email), Some("ada.king@y.com".to_string()));
+
+    // A plan whose renamed person is no longer in state: nothing is sent.
+    let mut stale = state.clone();
+    let mut users = stale.users.known().unwrap().clone();
+    users.remove("ada@x.com");
+    stale.users = Field::Known(users);
+    sim.store().reset_stats();
+    let outcome = UserRosterResource
+        .update(&client, stale, planned, &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.diagnostics.0[0].summary,
+        "Planned email change has no user to change"
+    );
+    assert_eq!(sim.store().stats().create_requests, 0);
+    assert_eq!(sim.store().stats().update_requests, 0);
 }
 
 #[tokio::test]

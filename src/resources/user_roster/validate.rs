@@ -1,6 +1,7 @@
 //! Plan-time checks of a configured roster (Terraform's
-//! `ValidateResourceConfig`): every entry's address and profile, and the
-//! settings, before any call to Domo. Each problem names its entry.
+//! `ValidateResourceConfig`): every entry's address and profile, employee
+//! numbers unique, and the settings, before any call to Domo. Each problem
+//! names its entry.
 
 use std::collections::HashMap;
 
@@ -9,6 +10,7 @@ use crate::provider::rules::looks_like_email;
 
 use super::diagnostics::EntryDiagnostics;
 use super::model::{email_key, entry_path, RosterModel, DELETE, KEEP};
+use super::renames;
 
 /// The problems of a configured roster that Terraform can show at plan
 /// time, before any call to Domo.
@@ -55,6 +57,7 @@ pub(super) fn problems(config: &RosterModel) -> Diagnostics {
             entries.push(key, diagnostic);
         }
     }
+    renames::duplicates(users.iter(), &mut entries);
     out.0.extend(
         entries
             .finish("Fix the configuration (or the file it is read from) and plan again.")
