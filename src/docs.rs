@@ -5,10 +5,14 @@
 //! A template `templates/<path>.md.tmpl` becomes `docs/<path>.md`. What it
 //! documents follows from where it is: `index.md.tmpl` the provider block,
 //! `resources/<name>.md.tmpl` the resource `domo_<name>`,
-//! `data-sources/<name>.md.tmpl` the data source `domo_<name>`, anything
+//! `data-sources/<name>.md.tmpl` the data source `domo_<name>`,
+//! `list-resources/<name>.md.tmpl` the list resource `domo_<name>`, anything
 //! else (guides) nothing. Templates use these directives:
 //!
-//! - `{{ schema }}`: the argument and attribute reference;
+//! - `{{ schema }}`: the argument and attribute reference (for a list
+//!   resource, of its `config` block);
+//! - `{{ identity }}`: (resources with an identity, which must use it) the
+//!   identity's attributes;
 //! - `{{ description }}`: the schema's description;
 //! - `{{ type_name }}`: e.g. `domo_user`;
 //! - `{{ environment }}`: (provider only) a table of settings and their
@@ -21,6 +25,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::framework::IdentitySchema;
 use crate::protocol::{AttrType, Attribute, Mode, Schema};
 use crate::provider::{self, Registry};
 
@@ -61,8 +66,9 @@ pub enum DocsError {
 /// What one template documents.
 enum Subject {
     Provider,
-    Resource(Schema),
+    Resource(Schema, Option<IdentitySchema>),
     DataSource(Schema),
+    ListResource(Schema),
     Nothing,
 }
 
@@ -85,6 +91,12 @@ pub fn generate(root: &Path) -> Result<Vec<Page>, DocsError> {
                 .data_sources
                 .iter()
                 .map(|d| page_for("data-sources", d.type_name())),
+        )
+        .chain(
+            registry
+                .list_resources
+                .iter()
+                .map(|l| page_for("list-resources", l.type_name())),
         )
         .collect();
     wanted.push("index.md".into());
@@ -244,8 +256,16 @@ fn subject_for(template: &str, registry: &Registry) -> Result<Subject, DocsError
             .resources
             .iter()
             .find(|r| page_for("resources", r.type_name()) == out)
-            .map(|r| Subject::Resource(r.schema().clone()))
+            .map(|r| Subject::Resource(r.schema().clone(), r.identity_schema().cloned()))
             .ok_or_else(|| unknown("resource"));
+    }
+    if out.starts_with("list-resources/") {
+        return registry
+            .list_resources
+            .iter()
+            .find(|l| page_for("list-resources", l.type_name()) == out)
+            .map(|l| Subject::ListResource(l.schema().clone()))
+            .ok_or_else(|| unknown("list resource"));
     }
     if out.starts_with("data-sources/") {
         return registry
@@ -270,6 +290,13 @@ fn render_template(
         message,
     };
     let type_name = type_name_of(rel);
+    if let Subject::Resource(_, Some(_)) = subject {
+        if !text.contains("{{ identity }}") {
+            return Err(fail(
+                "this resource has an identity: document it with `{{ identity }}`".into(),
+            ));
+        }
+    }
     let mut out = String::with_capacity(text.len() * 2);
     let mut rest = text;
     while let Some(start) = rest.find("{{") {
@@ -288,14 +315,23 @@ fn render_template(
             ("schema", None, Subject::Provider) => {
                 render_schema(&provider::schema()).map_err(fail)?
             }
-            ("schema", None, Subject::Resource(s) | Subject::DataSource(s)) => {
-                render_schema(s).map_err(fail)?
-            }
+            (
+                "schema",
+                None,
+                Subject::Resource(s, _) | Subject::DataSource(s) | Subject::ListResource(s),
+            ) => render_schema(s).map_err(fail)?,
+            ("identity", None, Subject::Resource(_, Some(identity))) => render_identity(identity),
             ("description", None, Subject::Provider) => provider::schema().description,
-            ("description", None, Subject::Resource(s) | Subject::DataSource(s)) => {
-                s.description.clone()
-            }
-            ("type_name", None, Subject::Resource(_) | Subject::DataSource(_)) => type_name.clone(),
+            (
+                "description",
+                None,
+                Subject::Resource(s, _) | Subject::DataSource(s) | Subject::ListResource(s),
+            ) => s.description.clone(),
+            (
+                "type_name",
+                None,
+                Subject::Resource(..) | Subject::DataSource(_) | Subject::ListResource(_),
+            ) => type_name.clone(),
             ("environment", None, Subject::Provider) => {
                 render_environment(&provider::schema()).map_err(fail)?
             }
@@ -352,7 +388,8 @@ fn render_example(root: &Path, file: &str) -> Result<String, String> {
     let text =
         std::fs::read_to_string(&path).map_err(|e| format!("cannot read example {file}: {e}"))?;
     let lang = match Path::new(file).extension().and_then(|e| e.to_str()) {
-        Some("tf") => "terraform",
+        // Configuration, and query files (`.tfquery.hcl`).
+        Some("tf" | "hcl") => "terraform",
         Some("sh") => "shell",
         Some("json") => "json",
         _ => "",
@@ -384,6 +421,36 @@ pub fn render_schema(schema: &Schema) -> Result<String, String> {
 }
 
 const SECTIONS: [&str; 3] = ["Required", "Optional", "Read-Only"];
+
+/// A resource's identity: its attributes, by what an import block must
+/// give.
+pub fn render_identity(identity: &IdentitySchema) -> String {
+    let mut out = String::from("### Identity Schema\n");
+    for (title, required) in [
+        ("Required for import", true),
+        ("Optional for import", false),
+    ] {
+        let attrs: Vec<_> = identity
+            .attributes
+            .iter()
+            .filter(|a| (a.mode == Mode::Required) == required)
+            .collect();
+        if attrs.is_empty() {
+            continue;
+        }
+        let _ = write!(out, "\n{title}:\n\n");
+        for a in attrs {
+            let _ = writeln!(
+                out,
+                "- `{}` ({}) {}",
+                a.name,
+                a.ty.display_name(),
+                one_line(&a.description)
+            );
+        }
+    }
+    out
+}
 
 /// One attribute's line; an object-typed attribute also gets its nested
 /// section (appended to `nested_sections`), anchored under `parent`.
@@ -574,6 +641,25 @@ mod tests {
         assert!(out.ends_with("```\n"), "{out}");
         let bad = render_template(dir.path(), "g.md.tmpl", "{{ schema", &Subject::Nothing);
         assert!(bad.is_err());
+    }
+
+    #[test]
+    fn a_resource_with_an_identity_must_document_it() {
+        let registry = Registry::default();
+        let user = registry.resource("domo_user").unwrap();
+        let subject = Subject::Resource(user.schema().clone(), user.identity_schema().cloned());
+        let dir = tempfile::tempdir().unwrap();
+        let page = "---\npage_title: t\n---\n\n# {{ type_name }}\n";
+        let err = render_template(dir.path(), "resources/user.md.tmpl", page, &subject)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("{{ identity }}"), "{err}");
+        let page = format!("{page}\n{{{{ identity }}}}\n");
+        let out = render_template(dir.path(), "resources/user.md.tmpl", &page, &subject).unwrap();
+        assert!(
+            out.contains("### Identity Schema\n\nRequired for import:\n\n- `id` (String) "),
+            "{out}"
+        );
     }
 
     #[test]

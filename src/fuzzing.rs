@@ -62,8 +62,8 @@ fn read_through_schemas(pick: u8, value: Value) {
             let resource = &registry.resources[n - 1];
             let config = as_object(resource.schema(), value);
             let _ = resource.validate(&config);
-            let _ = resource.plan(Value::Null, config.clone(), config.clone());
-            let _ = resource.plan(config.clone(), config.clone(), config.clone());
+            let _ = resource.plan(Value::Null, config.clone(), config.clone(), Value::Null);
+            let _ = resource.plan(config.clone(), config.clone(), config.clone(), Value::Null);
             let _ = resource.upgrade(0, &config);
         }
         n => {

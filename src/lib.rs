@@ -15,14 +15,16 @@
 //!   planning rules every resource obeys. Nothing here knows about Domo.
 //! - [`server`]: the tfplugin6 `Provider` gRPC service; decodes each request
 //!   and dispatches it to the provider, a resource or a data source.
-//! - [`framework`]: the typed resource layer: the `Resource` and
-//!   `DataSource` traits, and the code that does for all of them what
-//!   Terraform's protocol asks of each.
-//! - [`provider`]: the `provider "domo"` block, the registry of resources
-//!   and data sources, and the models, rules and error wording they share.
+//! - [`framework`]: the typed resource layer: the `Resource`,
+//!   `DataSource` and `ListResource` traits, resource identity, and the
+//!   code that does for all of them what Terraform's protocol asks of each.
+//! - [`provider`]: the `provider "domo"` block, the registry of resources,
+//!   data sources and list resources, and the models, rules and error wording they share.
 //! - [`resources`]: managed resources (`domo_user`), one file each, written
 //!   against typed models only.
 //! - [`data_sources`]: data sources (`domo_user`, `domo_users`), likewise.
+//! - [`list_resources`]: list resources for `terraform query` (`domo_user`,
+//!   `domo_group`), likewise.
 //! - [`domo`]: the Domo API client (auth, retries, pacing, typed errors). It
 //!   knows nothing of Terraform.
 //! - [`sim`]: a local Domo API simulator for the demo and the tests. It knows
@@ -40,6 +42,7 @@ pub mod domo;
 pub mod framework;
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod list_resources;
 pub mod logging;
 pub mod plugin;
 pub mod protocol;

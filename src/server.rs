@@ -3,12 +3,15 @@
 //! data source the [`Registry`] names, and the answer is encoded. What a
 //! resource does with them is the framework's and the resource's business.
 
+use std::pin::Pin;
 use std::sync::RwLock;
 
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
 use crate::domo::DomoClient;
-use crate::framework::{AnyDataSource, AnyResource, Stored};
+use crate::framework::{AnyDataSource, AnyListResource, AnyResource, Listed, Stored};
 use crate::proto::tfplugin6::{self as pb, provider_server::Provider};
 use crate::protocol::value::decode_json;
 use crate::protocol::{decode_dynamic, encode_dynamic, Diagnostic, Diagnostics, Value};
@@ -53,6 +56,16 @@ impl ProviderService {
             Diagnostic::error(
                 "Unknown resource type",
                 format!("This provider has no resource type \"{type_name}\"."),
+            )
+            .into()
+        })
+    }
+
+    fn list_resource(&self, type_name: &str) -> Result<&dyn AnyListResource, Diagnostics> {
+        self.registry.list_resource(type_name).ok_or_else(|| {
+            Diagnostic::error(
+                "Unknown list resource",
+                format!("This provider has no list resource \"{type_name}\"."),
             )
             .into()
         })
@@ -105,9 +118,16 @@ impl ProviderService {
                 .iter()
                 .map(|d| (d.type_name().to_owned(), d.schema().to_proto()))
                 .collect(),
+            list_resource_schemas: self
+                .registry
+                .list_resources
+                .iter()
+                .map(|l| (l.type_name().to_owned(), l.schema().to_proto()))
+                .collect(),
             diagnostics: vec![],
             provider_meta: None,
             server_capabilities: Some(server_capabilities()),
+            ..Default::default()
         }
     }
 }
@@ -123,22 +143,39 @@ fn decode(value: Option<&pb::DynamicValue>, what: &str) -> Result<Value, Diagnos
     })
 }
 
-/// Reads stored state as `UpgradeResourceState` carries it: JSON.
-fn decode_raw_state(raw: Option<&pb::RawState>) -> Result<Value, Diagnostics> {
+/// Reads stored state (`what`: "state" or "identity") as the upgrade
+/// requests carry it: JSON.
+fn decode_raw_state(raw: Option<&pb::RawState>, what: &str) -> Result<Value, Diagnostics> {
     let json = raw.map(|s| s.json.as_slice()).unwrap_or_default();
     if json.is_empty() {
         return Err(Diagnostic::error(
-            "Unsupported state format",
-            "This state was stored in Terraform's legacy flatmap format, which this provider never wrote. Remove the resource from state and import it again.",
+            format!("Unsupported {what} format"),
+            format!("This {what} was stored in Terraform's legacy flatmap format, which this provider never wrote. Remove the resource from state and import it again."),
         )
         .into());
     }
     decode_json(json).map_err(|e| {
         Diagnostic::error(
-            "Unreadable stored state",
-            format!("The stored state is not valid JSON: {e}."),
+            format!("Unreadable stored {what}"),
+            format!("The stored {what} is not valid JSON: {e}."),
         )
         .into()
+    })
+}
+
+/// Reads an identity Terraform sent; absent (Terraform < 1.12, or none
+/// held) is null.
+fn decode_identity(data: Option<&pb::ResourceIdentityData>) -> Result<Value, Diagnostics> {
+    decode(
+        data.and_then(|d| d.identity_data.as_ref()),
+        "resource identity",
+    )
+}
+
+/// An identity to answer with; none for null.
+fn identity_data(identity: &Value) -> Option<pb::ResourceIdentityData> {
+    (!identity.is_null()).then(|| pb::ResourceIdentityData {
+        identity_data: encode(identity),
     })
 }
 
@@ -155,16 +192,37 @@ fn answer(result: Result<Value, Diagnostics>) -> (Option<pb::DynamicValue>, Vec<
     }
 }
 
-/// A stored state as the answer to a read or an apply; `kept` answers when
-/// the request could not even be routed (the state Terraform sent, as is).
+/// A stored state as the answer to a read or an apply.
+struct Answer {
+    state: Option<pb::DynamicValue>,
+    identity: Option<pb::ResourceIdentityData>,
+    private: Vec<u8>,
+    diagnostics: Vec<pb::Diagnostic>,
+}
+
+/// The answer for `result`; `kept` answers when the request could not even
+/// be routed (the state, identity and private state Terraform sent, as is).
 fn stored(
     result: Result<Stored, Diagnostics>,
-    kept: Option<pb::DynamicValue>,
-    kept_private: Vec<u8>,
-) -> (Option<pb::DynamicValue>, Vec<u8>, Vec<pb::Diagnostic>) {
+    kept: (
+        Option<pb::DynamicValue>,
+        Option<pb::ResourceIdentityData>,
+        Vec<u8>,
+    ),
+) -> Answer {
     match result {
-        Ok(s) => (encode(&s.state), s.private, s.diagnostics.to_proto()),
-        Err(diagnostics) => (kept, kept_private, diagnostics.to_proto()),
+        Ok(s) => Answer {
+            state: encode(&s.state),
+            identity: identity_data(&s.identity),
+            private: s.private,
+            diagnostics: s.diagnostics.to_proto(),
+        },
+        Err(diagnostics) => Answer {
+            state: kept.0,
+            identity: kept.1,
+            private: kept.2,
+            diagnostics: diagnostics.to_proto(),
+        },
     }
 }
 
@@ -175,12 +233,29 @@ fn diagnostics_only(result: Result<Diagnostics, Diagnostics>) -> Vec<pb::Diagnos
 /// What this provider tells Terraform about itself. The schema never
 /// changes within a release, so Terraform may reuse the copy it fetched from
 /// the first provider process of a run instead of asking every process.
+/// Configuration for imports (`-generate-config-out`, Terraform 1.14 and
+/// later) comes from the provider: Terraform's own guess would set both
+/// attributes of a pair a configuration sets one of. Older clients ignore
+/// the field.
 fn server_capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         get_provider_schema_optional: true,
+        generate_resource_config: true,
         ..Default::default()
     }
 }
+
+/// One listed object (or diagnostics about the listing) as a stream event.
+fn list_event(listed: Listed) -> Result<pb::list_resource::Event, Status> {
+    Ok(pb::list_resource::Event {
+        identity: identity_data(&listed.identity),
+        display_name: listed.display_name,
+        resource_object: listed.state.as_ref().and_then(encode),
+        diagnostic: listed.diagnostics.to_proto(),
+    })
+}
+
+type ListStream = Pin<Box<dyn Stream<Item = Result<pb::list_resource::Event, Status>> + Send>>;
 
 #[tonic::async_trait]
 impl Provider for ProviderService {
@@ -207,6 +282,15 @@ impl Provider for ProviderService {
                     type_name: r.type_name().to_owned(),
                 })
                 .collect(),
+            list_resources: self
+                .registry
+                .list_resources
+                .iter()
+                .map(|l| pb::get_metadata::ListResourceMetadata {
+                    type_name: l.type_name().to_owned(),
+                })
+                .collect(),
+            ..Default::default()
         }))
     }
 
@@ -260,9 +344,12 @@ impl Provider for ProviderService {
         req: Request<pb::upgrade_resource_state::Request>,
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
         let req = req.into_inner();
-        let result = self
-            .resource(&req.type_name)
-            .and_then(|r| r.upgrade(req.version, &decode_raw_state(req.raw_state.as_ref())?));
+        let result = self.resource(&req.type_name).and_then(|r| {
+            r.upgrade(
+                req.version,
+                &decode_raw_state(req.raw_state.as_ref(), "state")?,
+            )
+        });
         let (upgraded_state, diagnostics) = answer(result);
         Ok(Response::new(pb::upgrade_resource_state::Response {
             upgraded_state,
@@ -299,15 +386,23 @@ impl Provider for ProviderService {
         let result = async {
             let resource = self.resource(&req.type_name)?;
             let state = decode(req.current_state.as_ref(), "current state")?;
+            let identity = decode_identity(req.current_identity.as_ref())?;
             let client = self.client()?;
-            Ok(resource.read(&client, state, req.private.clone()).await)
+            Ok(resource
+                .read(&client, state, req.private.clone(), identity)
+                .await)
         }
         .await;
-        let (new_state, private, diagnostics) = stored(result, req.current_state, req.private);
+        let answer = stored(
+            result,
+            (req.current_state, req.current_identity, req.private),
+        );
         Ok(Response::new(pb::read_resource::Response {
-            new_state,
-            diagnostics,
-            private,
+            new_state: answer.state,
+            diagnostics: answer.diagnostics,
+            private: answer.private,
+            deferred: None,
+            new_identity: answer.identity,
         }))
     }
 
@@ -323,7 +418,8 @@ impl Provider for ProviderService {
             let prior = decode(req.prior_state.take().as_ref(), "prior state")?;
             let proposed = decode(req.proposed_new_state.take().as_ref(), "proposed new state")?;
             let config = decode(req.config.take().as_ref(), "configuration")?;
-            resource.plan(prior, proposed, config)
+            let identity = decode_identity(req.prior_identity.as_ref())?;
+            resource.plan(prior, proposed, config, identity)
         })();
         let response = match planned {
             Ok(p) => pb::plan_resource_change::Response {
@@ -331,12 +427,15 @@ impl Provider for ProviderService {
                 requires_replace: p.requires_replace.iter().map(|a| a.to_proto()).collect(),
                 planned_private: req.prior_private,
                 diagnostics: p.diagnostics.to_proto(),
+                planned_identity: identity_data(&p.identity),
+                ..Default::default()
             },
             Err(diagnostics) => pb::plan_resource_change::Response {
                 planned_state: None,
                 requires_replace: vec![],
                 planned_private: req.prior_private,
                 diagnostics: diagnostics.to_proto(),
+                ..Default::default()
             },
         };
         Ok(Response::new(response))
@@ -351,19 +450,29 @@ impl Provider for ProviderService {
             let resource = self.resource(&req.type_name)?;
             let prior = decode(req.prior_state.as_ref(), "prior state")?;
             let planned = decode(req.planned_state.as_ref(), "planned state")?;
+            let identity = decode_identity(req.planned_identity.as_ref())?;
             let client = self.client()?;
             Ok(resource
-                .apply(&client, prior, planned, req.planned_private.clone())
+                .apply(
+                    &client,
+                    prior,
+                    planned,
+                    req.planned_private.clone(),
+                    identity,
+                )
                 .await)
         }
         .await;
         // Not routed: nothing was done, what existed before still does.
-        let (new_state, private, diagnostics) =
-            stored(result, req.prior_state, req.planned_private);
+        let answer = stored(
+            result,
+            (req.prior_state, req.planned_identity, req.planned_private),
+        );
         Ok(Response::new(pb::apply_resource_change::Response {
-            new_state,
-            private,
-            diagnostics,
+            new_state: answer.state,
+            private: answer.private,
+            diagnostics: answer.diagnostics,
+            new_identity: answer.identity,
         }))
     }
 
@@ -374,8 +483,9 @@ impl Provider for ProviderService {
         let req = req.into_inner();
         let result = async {
             let resource = self.resource(&req.type_name)?;
+            let identity = decode_identity(req.identity.as_ref())?;
             let client = self.client()?;
-            resource.import(&client, &req.id).await
+            resource.import(&client, &req.id, identity).await
         }
         .await;
         let response = match result {
@@ -384,12 +494,15 @@ impl Provider for ProviderService {
                     type_name: req.type_name,
                     state: encode(&imported.state),
                     private: imported.private,
+                    identity: identity_data(&imported.identity),
                 }],
                 diagnostics: imported.diagnostics.to_proto(),
+                deferred: None,
             },
             Err(diagnostics) => pb::import_resource_state::Response {
                 imported_resources: vec![],
                 diagnostics: diagnostics.to_proto(),
+                deferred: None,
             },
         };
         Ok(Response::new(response))
@@ -411,7 +524,66 @@ impl Provider for ProviderService {
         Ok(Response::new(pb::read_data_source::Response {
             state,
             diagnostics,
+            deferred: None,
         }))
+    }
+
+    /// Terraform 1.14 and later, for `terraform query` and for `plan` and
+    /// `query` with `-generate-config-out` (announced by the server
+    /// capability).
+    async fn generate_resource_config(
+        &self,
+        req: Request<pb::generate_resource_config::Request>,
+    ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        let result = self.resource(&req.type_name).and_then(|r| {
+            let state = decode(req.state.as_ref(), "state")?;
+            r.generate_config(state)
+        });
+        let (config, diagnostics) = answer(result);
+        Ok(Response::new(pb::generate_resource_config::Response {
+            config,
+            diagnostics,
+        }))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        req: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        let result = self
+            .list_resource(&req.type_name)
+            .and_then(|l| Ok(l.validate(&decode(req.config.as_ref(), "list configuration")?)));
+        Ok(Response::new(pb::validate_list_resource_config::Response {
+            diagnostics: diagnostics_only(result),
+        }))
+    }
+
+    type ListResourceStream = ListStream;
+
+    /// `terraform query`: one event per object found, as the listing finds
+    /// them. Terraform drops the stream once it has `limit` results, which
+    /// stops the listing.
+    async fn list_resource(
+        &self,
+        req: Request<pb::list_resource::Request>,
+    ) -> Result<Response<Self::ListResourceStream>, Status> {
+        let req = req.into_inner();
+        let started = (|| {
+            let list = self.list_resource(&req.type_name)?;
+            let config = decode(req.config.as_ref(), "list configuration")?;
+            let client = self.client()?;
+            Ok(list.list(client, config, req.include_resource_object, req.limit))
+        })();
+        let stream: ListStream = match started {
+            Ok(results) => Box::pin(ReceiverStream::new(results).map(list_event)),
+            Err(diagnostics) => Box::pin(tokio_stream::once(list_event(Listed {
+                diagnostics,
+                ..Listed::default()
+            }))),
+        };
+        Ok(Response::new(stream))
     }
 
     async fn stop_provider(
@@ -425,15 +597,42 @@ impl Provider for ProviderService {
         }))
     }
 
-    /// Terraform >= 1.12 and OpenTofu 1.12 ask on every run; we declare no
-    /// resource identities.
+    /// Terraform >= 1.12 and OpenTofu 1.12 ask on every run.
     async fn get_resource_identity_schemas(
         &self,
         _: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        Ok(Response::new(
-            pb::get_resource_identity_schemas::Response::default(),
-        ))
+        Ok(Response::new(pb::get_resource_identity_schemas::Response {
+            identity_schemas: self
+                .registry
+                .resources
+                .iter()
+                .filter_map(|r| Some((r.type_name().to_owned(), r.identity_schema()?.to_proto())))
+                .collect(),
+            diagnostics: vec![],
+        }))
+    }
+
+    /// Called when state holds an identity written by another identity
+    /// version than ours.
+    async fn upgrade_resource_identity(
+        &self,
+        req: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        let req = req.into_inner();
+        let result = self.resource(&req.type_name).and_then(|r| {
+            r.upgrade_identity(
+                req.version,
+                &decode_raw_state(req.raw_identity.as_ref(), "identity")?,
+            )
+        });
+        let (upgraded, diagnostics) = answer(result);
+        Ok(Response::new(pb::upgrade_resource_identity::Response {
+            upgraded_identity: upgraded.map(|identity_data| pb::ResourceIdentityData {
+                identity_data: Some(identity_data),
+            }),
+            diagnostics,
+        }))
     }
 
     /// This provider defines no functions.

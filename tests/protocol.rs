@@ -451,6 +451,7 @@ async fn a_twenty_thousand_user_roster_travels_in_one_message_each_way() {
         prior_private: vec![],
         provider_meta: None,
         client_capabilities: None,
+        prior_identity: None,
     };
     let size = prost::Message::encoded_len(&request);
     assert!(size > 4 << 20, "{size} bytes");
@@ -506,8 +507,35 @@ async fn newer_clients_get_answers_not_unimplemented() {
         .await
         .expect("GetResourceIdentitySchemas is served")
         .into_inner();
-    assert!(identities.identity_schemas.is_empty());
     assert!(identities.diagnostics.is_empty());
+    let mut declared: Vec<(&str, Vec<&str>)> = identities
+        .identity_schemas
+        .iter()
+        .map(|(type_name, schema)| {
+            assert_eq!(schema.version, 0, "{type_name}");
+            let attributes = schema
+                .identity_attributes
+                .iter()
+                .map(|a| {
+                    assert_eq!(a.r#type, br#""string""#, "{type_name}.{}", a.name);
+                    assert!(a.required_for_import && !a.description.is_empty());
+                    a.name.as_str()
+                })
+                .collect();
+            (type_name.as_str(), attributes)
+        })
+        .collect();
+    declared.sort();
+    assert_eq!(
+        declared,
+        [
+            ("domo_group", vec!["id"]),
+            ("domo_group_members", vec!["group_id"]),
+            ("domo_group_membership", vec!["group_id", "user_id"]),
+            ("domo_user", vec!["id"]),
+        ],
+        "every resource but the roster has an identity"
+    );
 
     // OpenTofu, for an unknown provider::domo:: function.
     let functions = client
@@ -530,7 +558,13 @@ async fn newer_clients_get_answers_not_unimplemented() {
             }),
             target_type_name: "domo_user".into(),
             source_private: vec![],
-            source_identity: None,
+            // Since 6.9 the source identity travels as stored JSON; a
+            // request carrying one must decode.
+            source_identity: Some(pb::RawState {
+                json: br#"{"id":"1"}"#.to_vec(),
+                flatmap: Default::default(),
+            }),
+            source_identity_schema_version: 0,
         })
         .await
         .expect("MoveResourceState is served")
@@ -901,7 +935,7 @@ async fn hostile_input_gets_diagnostics_and_the_provider_keeps_serving() {
         client.import_resource_state(pb::import_resource_state::Request {
             type_name: "domo_widget".into(),
             id: "1".into(),
-            client_capabilities: None,
+            ..Default::default()
         })
     );
     case!(

@@ -8,10 +8,12 @@
 use crate::domo::{DomoClient, User};
 use crate::framework::DataSource;
 use crate::model;
-use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
+use crate::protocol::{AttributePath, Diagnostics, Field};
 use crate::provider::errors::{api_error, Action, ObjectKind};
 use crate::provider::models::UserData;
-use crate::provider::rules::check_role;
+use crate::provider::rules::{
+    check_email_domain, check_role, email_domain_of, normalise_email_domain,
+};
 
 model! {
     /// The filters, and the users that pass them.
@@ -30,42 +32,15 @@ model! {
     }
 }
 
-/// `example.com` from `example.com`, `@Example.COM` or ` example.com `,
-/// lower-cased; `None` when it cannot be a domain.
-fn normalise_domain(domain: &str) -> Option<String> {
-    let d = domain.trim();
-    let d = d.strip_prefix('@').unwrap_or(d);
-    let valid = !d.is_empty()
-        && !d.contains('@')
-        && !d.contains(char::is_whitespace)
-        && d.split('.').all(|label| !label.is_empty());
-    valid.then(|| d.to_lowercase())
-}
-
-/// The lower-cased part of an address after its last '@'.
-fn domain_of(email: &str) -> Option<String> {
-    email
-        .trim()
-        .rsplit_once('@')
-        .map(|(_, domain)| domain.to_lowercase())
-}
-
 impl UsersModel {
     fn problems(&self) -> Diagnostics {
         let mut diags = Diagnostics::default();
         if let Some(d) = check_role(&self.role, AttributePath::root("role")) {
             diags.push(d);
         }
-        if let Some(domain) = self.email_domain.known() {
-            if normalise_domain(domain).is_none() {
-                diags.push(
-                    Diagnostic::error(
-                        "Invalid email domain",
-                        format!("email_domain = \"{domain}\" is not a domain name. Use the part of the address after '@', such as example.com."),
-                    )
-                    .at(AttributePath::root("email_domain")),
-                );
-            }
+        if let Some(d) = check_email_domain(&self.email_domain, AttributePath::root("email_domain"))
+        {
+            diags.push(d);
         }
         diags
     }
@@ -73,12 +48,15 @@ impl UsersModel {
     /// Whether `user` passes every configured filter.
     fn matcher(&self) -> impl Fn(&User) -> bool {
         let role = self.role.known().cloned();
-        let domain = self.email_domain.as_deref().and_then(normalise_domain);
+        let domain = self
+            .email_domain
+            .as_deref()
+            .and_then(normalise_email_domain);
         move |user: &User| {
             role.as_deref().is_none_or(|r| user.role == r)
                 && domain
                     .as_deref()
-                    .is_none_or(|d| domain_of(&user.email).is_some_and(|ud| ud == d))
+                    .is_none_or(|d| email_domain_of(&user.email).is_some_and(|ud| ud == d))
         }
     }
 
@@ -191,7 +169,7 @@ mod tests {
         );
         assert!(d.0[0].detail.contains("Did you mean \"Admin\""));
         for bad in ["", "a@b.com", "example..com", "@"] {
-            assert!(normalise_domain(bad).is_none(), "{bad}");
+            assert!(normalise_email_domain(bad).is_none(), "{bad}");
         }
         let unknown = UsersModel {
             role: Field::Unknown,

@@ -361,21 +361,31 @@ impl DomoClient {
     }
 
     async fn list_groups_in(&self, op: &Operation) -> Result<Vec<Group>, DomoError> {
-        let mut walk = PageWalk::new(GROUP_PAGE_SIZE, PageSize::Assumed);
+        let mut walk = group_walk();
         let mut groups = Vec::new();
         loop {
-            let request = get_request(GROUPS_PATH.to_string(), page_query(&walk));
-            let page = self.fetch_list(op, &request).await?;
-            let page = parse_list(&page, parse_group)
-                .map_err(|why| invalid_response(&request, 200, why))?;
-            let progress = walk
-                .record(page.iter().map(|group| group.id))
-                .map_err(|repeated| repeated.into_error(GROUPS_PATH, "groups"))?;
+            let (page, progress) = self.group_page(op, &mut walk).await?;
             groups.extend(page);
             if progress == Progress::Last {
                 return Ok(dedup_by_id(groups, |group| group.id));
             }
         }
+    }
+
+    /// The page of the group listing at `walk`'s offset, and what follows.
+    pub(super) async fn group_page(
+        &self,
+        op: &Operation,
+        walk: &mut PageWalk,
+    ) -> Result<(Vec<Group>, Progress), DomoError> {
+        let request = get_request(GROUPS_PATH.to_string(), page_query(walk));
+        let page = self.fetch_list(op, &request).await?;
+        let page =
+            parse_list(&page, parse_group).map_err(|why| invalid_response(&request, 200, why))?;
+        let progress = walk
+            .record(page.iter().map(|group| group.id))
+            .map_err(|repeated| repeated.into_error(GROUPS_PATH, "groups"))?;
+        Ok((page, progress))
     }
 
     /// Every group named exactly `name` (surrounding spaces ignored), by
@@ -630,6 +640,11 @@ fn get_request(path: String, query: Vec<(&'static str, String)>) -> ApiRequest<'
         body: None,
         repeat: Repeat::Safe,
     }
+}
+
+/// A walk through the group listing (see the module documentation).
+pub(super) fn group_walk() -> PageWalk {
+    PageWalk::new(GROUP_PAGE_SIZE, PageSize::Assumed)
 }
 
 fn page_query(walk: &PageWalk) -> Vec<(&'static str, String)> {

@@ -7,7 +7,8 @@
 //! [`retry`] and [`pacing`] hold the timing policy as pure, tested
 //! functions; [`users`] and [`groups`] implement the endpoints, walking
 //! listings by the one rule in [`paging`]; [`directory`] serves reads of
-//! many users from one shared, paged listing; [`bulk`] applies many user
+//! many users from one shared, paged listing; [`listing`] hands out a
+//! listing a page at a time, for callers that stream it; [`bulk`] applies many user
 //! changes concurrently; [`model`] the user JSON; [`roles`] Domo's default
 //! roles.
 
@@ -20,6 +21,7 @@ mod bulk;
 mod directory;
 mod groups;
 mod http;
+mod listing;
 mod pacing;
 mod paging;
 mod retry;
@@ -34,6 +36,7 @@ use std::time::Duration;
 pub use bulk::{ChangeDone, UserChange};
 pub use error::DomoError;
 pub use groups::{Group, GroupFields, MemberChangeFailure, MemberChanges, Membership};
+pub use listing::{GroupPages, UserPages};
 pub use model::{same_email, User, UserFields};
 
 // For the fuzz targets (crate::fuzzing) only.

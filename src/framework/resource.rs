@@ -3,9 +3,10 @@
 
 use std::sync::OnceLock;
 
+use super::identity::{self, describe, Identity, IdentitySchema};
 use crate::domo::DomoClient;
 use crate::protocol::plan::{
-    keep_configured, mark_computed_unknown, replaceable_part, replacement_paths,
+    configuration_of, keep_configured, mark_computed_unknown, replaceable_part, replacement_paths,
 };
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Model, Schema, Value};
 
@@ -55,6 +56,9 @@ impl<M> Outcome<M> {
 #[tonic::async_trait]
 pub trait Resource: Send + Sync + 'static {
     type Model: Model;
+    /// What names one object for its whole life, derived from its state
+    /// (see [`Identity`]); [`NoIdentity`](super::NoIdentity) for none.
+    type Identity: Identity<Self::Model>;
     /// e.g. `domo_user`.
     const TYPE_NAME: &'static str;
     /// Markdown, for Terraform and the docs.
@@ -121,6 +125,15 @@ pub trait Resource: Send + Sync + 'static {
     fn upgrade(&self, _version: i64, state: Self::Model) -> Result<Self::Model, Diagnostics> {
         Ok(state)
     }
+
+    /// The configuration Terraform writes for an object it is about to
+    /// import (`-generate-config-out`), from `config`: the object's state
+    /// with what only the provider sets already removed. Override it where
+    /// that would not plan without change (say, two attributes of which a
+    /// configuration sets one).
+    fn generate_config(&self, config: Self::Model) -> Self::Model {
+        config
+    }
 }
 
 /// A planned new state, for `PlanResourceChange`.
@@ -128,6 +141,8 @@ pub trait Resource: Send + Sync + 'static {
 pub struct Planned {
     pub state: Value,
     pub requires_replace: Vec<AttributePath>,
+    /// The planned identity; null when not known yet (a create).
+    pub identity: Value,
     pub diagnostics: Diagnostics,
 }
 
@@ -135,20 +150,32 @@ pub struct Planned {
 #[derive(Debug, Default)]
 pub struct Stored {
     pub state: Value,
+    /// The object's identity; null for none (no object, or no identity).
+    pub identity: Value,
     pub private: Vec<u8>,
     pub diagnostics: Diagnostics,
 }
 
-/// A resource as the gRPC server sees it: values in, values out.
+/// A resource as the gRPC server sees it: values in, values out. Each
+/// identity is the value Terraform holds or is answered, null for none
+/// (Terraform < 1.12 sends none).
 #[tonic::async_trait]
 pub trait AnyResource: Send + Sync {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> &Schema;
+    /// `None` when the resource has no identity.
+    fn identity_schema(&self) -> Option<&IdentitySchema>;
     fn validate(&self, config: &Value) -> Diagnostics;
     /// A null `proposed` plans a destroy.
     /// The values are taken, not borrowed, so that each can be dropped
     /// as soon as it is read (a large roster is tens of megabytes each).
-    fn plan(&self, prior: Value, proposed: Value, config: Value) -> Result<Planned, Diagnostics>;
+    fn plan(
+        &self,
+        prior: Value,
+        proposed: Value,
+        config: Value,
+        prior_identity: Value,
+    ) -> Result<Planned, Diagnostics>;
     /// Creates (null `prior`), deletes (null `planned`) or updates.
     async fn apply(
         &self,
@@ -156,10 +183,28 @@ pub trait AnyResource: Send + Sync {
         prior: Value,
         planned: Value,
         private: Vec<u8>,
+        planned_identity: Value,
     ) -> Stored;
-    async fn read(&self, client: &DomoClient, current: Value, private: Vec<u8>) -> Stored;
-    async fn import(&self, client: &DomoClient, id: &str) -> Result<Stored, Diagnostics>;
+    async fn read(
+        &self,
+        client: &DomoClient,
+        current: Value,
+        private: Vec<u8>,
+        current_identity: Value,
+    ) -> Stored;
+    /// Imports by `id`, or, when it is empty, by `identity` (an `import`
+    /// block with `identity = {...}`).
+    async fn import(
+        &self,
+        client: &DomoClient,
+        id: &str,
+        identity: Value,
+    ) -> Result<Stored, Diagnostics>;
     fn upgrade(&self, version: i64, raw: &Value) -> Result<Value, Diagnostics>;
+    /// The configuration to write for an object whose state is `state`.
+    fn generate_config(&self, state: Value) -> Result<Value, Diagnostics>;
+    /// Brings an identity stored by identity schema `version` up to date.
+    fn upgrade_identity(&self, version: i64, raw: &Value) -> Result<Value, Diagnostics>;
 }
 
 /// Makes a typed resource servable.
@@ -167,6 +212,7 @@ pub fn register<R: Resource>(resource: R) -> Box<dyn AnyResource> {
     Box::new(Registered {
         resource,
         schema: OnceLock::new(),
+        identity_schema: OnceLock::new(),
     })
 }
 
@@ -174,6 +220,7 @@ struct Registered<R> {
     resource: R,
     /// Built on first use: start-up stays cheap.
     schema: OnceLock<Schema>,
+    identity_schema: OnceLock<Option<IdentitySchema>>,
 }
 
 impl<R: Resource> Registered<R> {
@@ -182,19 +229,60 @@ impl<R: Resource> Registered<R> {
         R::Model::from_value(value)
     }
 
-    fn store(&self, outcome: Outcome<R::Model>, private: Vec<u8>) -> Stored {
+    /// Reads an identity Terraform holds; `None` when it holds none (null,
+    /// or every attribute null), or when the resource has no identity.
+    fn held(&self, value: &Value) -> Result<Option<R::Identity>, Diagnostics> {
+        if !R::Identity::DECLARED || is_fully_null(value) {
+            return Ok(None);
+        }
+        R::Identity::from_value(value).map_err(|problems| {
+            Diagnostic::error(
+                "Invalid identity from Terraform",
+                format!(
+                    "Could not read the {} identity {} Terraform sent: {}",
+                    R::TYPE_NAME,
+                    describe(value),
+                    problems.into_first().detail
+                ),
+            )
+            .into()
+        })
+    }
+
+    /// What to store for `outcome`, with the identity derived from its
+    /// state (see [`identity::answer`]) given the one Terraform holds.
+    fn store(
+        &self,
+        outcome: Outcome<R::Model>,
+        private: Vec<u8>,
+        held: Option<&R::Identity>,
+    ) -> Stored {
+        let (identity, changed) = identity::answer(R::TYPE_NAME, held, outcome.state.as_ref());
+        let mut diagnostics = outcome.diagnostics;
+        diagnostics.0.extend(changed);
         match outcome.state {
             Some(state) => Stored {
                 state: state.to_value(),
+                identity,
                 private: outcome.private.unwrap_or(private),
-                diagnostics: outcome.diagnostics,
+                diagnostics,
             },
             None => Stored {
                 state: Value::Null,
+                identity,
                 private: Vec::new(),
-                diagnostics: outcome.diagnostics,
+                diagnostics,
             },
         }
+    }
+}
+
+/// Null, or an object whose attributes are all null: no identity.
+fn is_fully_null(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Map(attributes) => attributes.values().all(Value::is_null),
+        _ => false,
     }
 }
 
@@ -212,6 +300,12 @@ impl<R: Resource> AnyResource for Registered<R> {
         })
     }
 
+    fn identity_schema(&self) -> Option<&IdentitySchema> {
+        self.identity_schema
+            .get_or_init(IdentitySchema::of::<R::Model, R::Identity>)
+            .as_ref()
+    }
+
     fn validate(&self, config: &Value) -> Diagnostics {
         match self.model(config) {
             Ok(Some(config)) => self.resource.validate(&config),
@@ -225,11 +319,15 @@ impl<R: Resource> AnyResource for Registered<R> {
         prior: Value,
         mut proposed: Value,
         config: Value,
+        prior_identity: Value,
     ) -> Result<Planned, Diagnostics> {
+        let held = self.held(&prior_identity)?;
         if proposed.is_null() {
+            // A destroy: the object keeps its identity to the end.
             return Ok(Planned {
                 state: Value::Null,
                 requires_replace: Vec::new(),
+                identity: held.map_or(Value::Null, |held| held.to_value()),
                 diagnostics: Diagnostics::default(),
             });
         }
@@ -248,14 +346,24 @@ impl<R: Resource> AnyResource for Registered<R> {
             return Err(diagnostics);
         }
         let mut state = planned.to_value();
-        drop(planned);
         // From the configuration rather than the proposal: they agree,
         // except that Terraform 1.0 proposes null for an empty nested map
         // and then rejects a plan that is not the configured empty map.
         keep_configured(attributes, &mut state, config);
+        let requires_replace = replacement_paths(attributes, &prior, &state);
+        // A replacement is a new object, with an identity of its own.
+        let held = held.filter(|_| requires_replace.is_empty());
+        let (identity, changed) = identity::answer(R::TYPE_NAME, held.as_ref(), Some(&planned));
+        drop(planned);
+        let mut diagnostics = diagnostics;
+        if let Some(changed) = changed {
+            diagnostics.push(changed);
+            return Err(diagnostics);
+        }
         Ok(Planned {
-            requires_replace: replacement_paths(attributes, &prior, &state),
+            requires_replace,
             state,
+            identity,
             diagnostics,
         })
     }
@@ -266,15 +374,18 @@ impl<R: Resource> AnyResource for Registered<R> {
         prior: Value,
         planned: Value,
         private: Vec<u8>,
+        planned_identity: Value,
     ) -> Stored {
-        let models = self
-            .model(&prior)
-            .and_then(|old| Ok((old, self.model(&planned)?)));
-        let models = match models {
-            Ok(models) => models,
+        let models = self.held(&planned_identity).and_then(|held| {
+            let old = self.model(&prior)?;
+            Ok((held, old, self.model(&planned)?))
+        });
+        let (held, models) = match models {
+            Ok((held, old, new)) => (held, (old, new)),
             Err(diagnostics) => {
                 return Stored {
                     state: prior,
+                    identity: planned_identity,
                     private,
                     diagnostics,
                 }
@@ -290,9 +401,10 @@ impl<R: Resource> AnyResource for Registered<R> {
             (Some(old), Some(new)) => self.resource.update(client, old, new, &private).await,
         };
         match result {
-            Ok(outcome) => self.store(outcome, private),
+            Ok(outcome) => self.store(outcome, private, held.as_ref()),
             // Nothing was done: what existed before still does.
             Err(diagnostics) => Stored {
+                identity: identity::answer(R::TYPE_NAME, held.as_ref(), kept.as_ref()).0,
                 state: kept.map_or(Value::Null, |m| m.to_value()),
                 private,
                 diagnostics,
@@ -300,13 +412,23 @@ impl<R: Resource> AnyResource for Registered<R> {
         }
     }
 
-    async fn read(&self, client: &DomoClient, current: Value, private: Vec<u8>) -> Stored {
-        let model = match self.model(&current) {
-            Ok(None) => return Stored::default(),
-            Ok(Some(model)) => model,
+    async fn read(
+        &self,
+        client: &DomoClient,
+        current: Value,
+        private: Vec<u8>,
+        current_identity: Value,
+    ) -> Stored {
+        let read = self
+            .held(&current_identity)
+            .and_then(|held| Ok((held, self.model(&current)?)));
+        let (held, model) = match read {
+            Ok((_, None)) => return Stored::default(),
+            Ok((held, Some(model))) => (held, model),
             Err(diagnostics) => {
                 return Stored {
                     state: current,
+                    identity: current_identity,
                     private,
                     diagnostics,
                 }
@@ -315,8 +437,9 @@ impl<R: Resource> AnyResource for Registered<R> {
         drop(current);
         let kept = model.clone();
         match self.resource.read(client, model, &private).await {
-            Ok(outcome) => self.store(outcome, private),
+            Ok(outcome) => self.store(outcome, private, held.as_ref()),
             Err(diagnostics) => Stored {
+                identity: identity::answer(R::TYPE_NAME, held.as_ref(), Some(&kept)).0,
                 state: kept.to_value(),
                 private,
                 diagnostics,
@@ -324,16 +447,62 @@ impl<R: Resource> AnyResource for Registered<R> {
         }
     }
 
-    async fn import(&self, client: &DomoClient, id: &str) -> Result<Stored, Diagnostics> {
-        let outcome = self.resource.import(client, id).await?;
-        if outcome.state.is_none() {
+    async fn import(
+        &self,
+        client: &DomoClient,
+        id: &str,
+        identity: Value,
+    ) -> Result<Stored, Diagnostics> {
+        if !R::Identity::DECLARED && !identity.is_null() {
             return Err(Diagnostic::error(
-                "Cannot import",
-                format!("No {} was found for import id \"{id}\".", R::TYPE_NAME),
+                "No resource identity",
+                format!(
+                    "{} has no identity, so an import block cannot name one by `identity`: give its import id with `id` instead.",
+                    R::TYPE_NAME
+                ),
             )
             .into());
         }
-        Ok(self.store(outcome, Vec::new()))
+        let requested = self.held(&identity)?;
+        let (raw_id, named) = match &requested {
+            _ if !id.is_empty() => (id.to_owned(), format!("import id \"{id}\"")),
+            Some(requested) => (
+                requested.import_id().map_err(Diagnostics::from)?,
+                format!("identity {}", describe(&identity)),
+            ),
+            None => {
+                return Err(Diagnostic::error(
+                    "Nothing to import",
+                    format!(
+                        "Terraform asked to import a {} without an import id or an identity. Give one of them in the import block.",
+                        R::TYPE_NAME
+                    ),
+                )
+                .into())
+            }
+        };
+        let outcome = self.resource.import(client, &raw_id).await?;
+        let Some(state) = &outcome.state else {
+            return Err(Diagnostic::error(
+                "Cannot import",
+                format!("No {} was found for {named}.", R::TYPE_NAME),
+            )
+            .into());
+        };
+        if let (Some(requested), Some(found)) = (&requested, R::Identity::of(state)) {
+            if *requested != found {
+                return Err(Diagnostic::error(
+                    "Imported object has another identity",
+                    format!(
+                        "The {} found for {named} has the identity {}. Write that identity in the import block.",
+                        R::TYPE_NAME,
+                        describe(&found.to_value())
+                    ),
+                )
+                .into());
+            }
+        }
+        Ok(self.store(outcome, Vec::new(), requested.as_ref()))
     }
 
     fn upgrade(&self, version: i64, raw: &Value) -> Result<Value, Diagnostics> {
@@ -366,5 +535,54 @@ impl<R: Resource> AnyResource for Registered<R> {
             ))
         })?;
         Ok(self.resource.upgrade(version, state)?.to_value())
+    }
+
+    fn generate_config(&self, mut state: Value) -> Result<Value, Diagnostics> {
+        configuration_of(&self.schema().attributes, &mut state);
+        let config = self.model(&state)?.ok_or_else(|| {
+            Diagnostics::from(Diagnostic::error(
+                "No state to generate configuration from",
+                format!(
+                    "Terraform asked for the configuration of a {} without its state; this is unexpected. Please report it.",
+                    R::TYPE_NAME
+                ),
+            ))
+        })?;
+        Ok(self.resource.generate_config(config).to_value())
+    }
+
+    fn upgrade_identity(&self, version: i64, raw: &Value) -> Result<Value, Diagnostics> {
+        if !R::Identity::DECLARED {
+            return Err(Diagnostic::error(
+                "No resource identity",
+                format!(
+                    "{} has no identity, yet Terraform holds one for it. Remove the resource from state and import it again.",
+                    R::TYPE_NAME
+                ),
+            )
+            .into());
+        }
+        if !(0..=R::Identity::VERSION).contains(&version) {
+            let why = if version < 0 {
+                "which no provider writes. The state file may have been edited by hand"
+            } else {
+                "written by a newer terraform-provider-domo. Upgrade the provider to use this state"
+            };
+            return Err(Diagnostic::error(
+                "Unsupported identity version",
+                format!(
+                    "This {} identity has version {version}, {why}.",
+                    R::TYPE_NAME
+                ),
+            )
+            .into());
+        }
+        let identity = R::Identity::upgrade(version, raw)?.ok_or_else(|| {
+            Diagnostics::from(Diagnostic::error(
+                "Empty identity",
+                format!("The stored {} identity is empty.", R::TYPE_NAME),
+            ))
+        })?;
+        Ok(identity.to_value())
     }
 }

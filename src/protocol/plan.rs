@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use super::diagnostics::AttributePath;
-use super::schema::{AttrType, Attribute};
+use super::schema::{AttrType, Attribute, Mode};
 use super::value::{encode_msgpack, Value};
 
 /// Marks computed attributes unknown where Terraform proposes null and the
@@ -142,6 +142,42 @@ pub fn keep_configured(attributes: &[Attribute], planned: &mut Value, configured
     }
 }
 
+/// Turns a state into the configuration that sets what it holds, as
+/// Terraform itself does when it writes configuration for an import
+/// (`-generate-config-out`): what only the provider sets (computed and not
+/// optional) is null, at every level of nested attributes; everything else
+/// is kept.
+pub fn configuration_of(attributes: &[Attribute], state: &mut Value) {
+    let Value::Map(object) = state else {
+        return;
+    };
+    for attribute in attributes {
+        let Some(slot) = object.get_mut(attribute.name) else {
+            continue;
+        };
+        if attribute.mode == Mode::Computed {
+            *slot = Value::Null;
+            continue;
+        }
+        if !attribute.nested {
+            continue;
+        }
+        match slot {
+            Value::Map(elements) if !matches!(attribute.ty, AttrType::Object(_)) => {
+                for element in elements.values_mut() {
+                    configuration_of(&attribute.fields, element);
+                }
+            }
+            Value::List(elements) => {
+                for element in elements {
+                    configuration_of(&attribute.fields, element);
+                }
+            }
+            element => configuration_of(&attribute.fields, element),
+        }
+    }
+}
+
 /// Of a prior state, only what [`replacement_paths`] compares: the
 /// attributes marked `requires_replace` (null stays null).
 pub fn replaceable_part(attributes: &[Attribute], prior: Value) -> Value {
@@ -197,7 +233,6 @@ fn same_value(ty: &AttrType, a: &Value, b: &Value) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::Mode;
 
     fn attrs() -> Vec<Attribute> {
         let entry_fields = vec![
@@ -234,6 +269,31 @@ mod tests {
 
     fn entry(name: &str, id: Value) -> Value {
         Value::object([("name", Value::string(name)), ("id", id)])
+    }
+
+    #[test]
+    fn configuration_drops_what_only_the_provider_sets_at_every_level() {
+        let mut state = Value::object([
+            ("id", Value::string("7")),
+            ("flag", Value::Bool(true)),
+            ("group", Value::string("g")),
+            ("members", Value::List(vec![Value::string("1")])),
+            (
+                "entries",
+                Value::object([("a", entry("A", Value::string("1")))]),
+            ),
+        ]);
+        configuration_of(&attrs(), &mut state);
+        assert_eq!(
+            state,
+            Value::object([
+                ("id", Value::Null),
+                ("flag", Value::Bool(true)),
+                ("group", Value::string("g")),
+                ("members", Value::List(vec![Value::string("1")])),
+                ("entries", Value::object([("a", entry("A", Value::Null))])),
+            ])
+        );
     }
 
     #[test]

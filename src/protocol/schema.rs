@@ -115,6 +115,7 @@ impl Attribute {
                 Some(pb::schema::Object {
                     attributes: self.fields.iter().map(Attribute::to_proto).collect(),
                     nesting: nesting as i32,
+                    ..Default::default()
                 }),
             ),
             None => (self.ty.to_json().to_string().into_bytes(), None),
@@ -131,6 +132,7 @@ impl Attribute {
             description_kind: pb::StringKind::Markdown as i32,
             deprecated: false,
             write_only: false,
+            deprecation_message: String::new(),
         }
     }
 
@@ -169,6 +171,7 @@ impl Schema {
                 description: self.description.clone(),
                 description_kind: pb::StringKind::Markdown as i32,
                 deprecated: false,
+                deprecation_message: String::new(),
             }),
         }
     }

@@ -15,18 +15,25 @@ pub use config::{configure, schema, validate, Configured};
 use crate::data_sources::{
     group::GroupDataSource, groups::GroupsDataSource, user::UserDataSource, users::UsersDataSource,
 };
-use crate::framework::{register, register_data_source, AnyDataSource, AnyResource};
+use crate::framework::{
+    register, register_data_source, register_list, AnyDataSource, AnyListResource, AnyResource,
+};
+use crate::list_resources::{group::GroupList, user::UserList};
 use crate::resources::group::GroupResource;
 use crate::resources::group_members::GroupMembersResource;
 use crate::resources::group_membership::GroupMembershipResource;
 use crate::resources::user::UserResource;
 use crate::resources::user_roster::UserRosterResource;
 
-/// Every resource and data source this provider serves; the gRPC server
-/// and the docs generator both read it. A new resource is one line here.
+/// Every resource, data source and list resource this provider serves;
+/// the gRPC server and the docs generator both read it. A new resource is
+/// one line here.
 pub struct Registry {
     pub resources: Vec<Box<dyn AnyResource>>,
     pub data_sources: Vec<Box<dyn AnyDataSource>>,
+    /// Each named after the managed resource it lists, which has an
+    /// identity.
+    pub list_resources: Vec<Box<dyn AnyListResource>>,
 }
 
 impl Default for Registry {
@@ -45,6 +52,7 @@ impl Default for Registry {
                 register_data_source(GroupDataSource),
                 register_data_source(GroupsDataSource),
             ],
+            list_resources: vec![register_list(UserList), register_list(GroupList)],
         }
     }
 }
@@ -55,6 +63,13 @@ impl Registry {
             .iter()
             .map(Box::as_ref)
             .find(|r| r.type_name() == type_name)
+    }
+
+    pub fn list_resource(&self, type_name: &str) -> Option<&dyn AnyListResource> {
+        self.list_resources
+            .iter()
+            .map(Box::as_ref)
+            .find(|l| l.type_name() == type_name)
     }
 
     pub fn data_source(&self, type_name: &str) -> Option<&dyn AnyDataSource> {
@@ -85,6 +100,12 @@ mod tests {
                     .data_sources
                     .iter()
                     .map(|d| (d.type_name(), d.schema())),
+            )
+            .chain(
+                registry
+                    .list_resources
+                    .iter()
+                    .map(|l| (l.type_name(), l.schema())),
             );
         for (type_name, schema) in schemas {
             assert!(type_name.starts_with("domo_"), "{type_name}");
@@ -101,6 +122,23 @@ mod tests {
                 );
                 attributes.extend(a.fields.iter());
             }
+        }
+    }
+
+    /// Terraform refuses a list resource whose managed resource has no
+    /// identity: each result is named by one.
+    #[test]
+    fn every_list_resource_lists_a_resource_with_an_identity() {
+        let registry = Registry::default();
+        for list in &registry.list_resources {
+            let resource = registry
+                .resource(list.type_name())
+                .unwrap_or_else(|| panic!("no resource {}", list.type_name()));
+            assert!(
+                resource.identity_schema().is_some(),
+                "{} has no identity",
+                list.type_name()
+            );
         }
     }
 }

@@ -153,6 +153,57 @@ pub fn parse_id(text: &str) -> Option<u64> {
     text.trim().parse().ok()
 }
 
+/// `example.com` from `example.com`, `@Example.COM` or ` example.com `,
+/// lower-cased; `None` when it cannot be a domain.
+pub fn normalise_email_domain(domain: &str) -> Option<String> {
+    let d = domain.trim();
+    let d = d.strip_prefix('@').unwrap_or(d);
+    let valid = !d.is_empty()
+        && !d.contains('@')
+        && !d.contains(char::is_whitespace)
+        && d.split('.').all(|label| !label.is_empty());
+    valid.then(|| d.to_lowercase())
+}
+
+/// The lower-cased part of an address after its last '@'.
+pub fn email_domain_of(email: &str) -> Option<String> {
+    email
+        .trim()
+        .rsplit_once('@')
+        .map(|(_, domain)| domain.to_lowercase())
+}
+
+/// An email domain filter that cannot be one, pointing at `path`.
+pub fn check_email_domain(value: &Field<String>, path: AttributePath) -> Option<Diagnostic> {
+    let domain = value.known()?;
+    normalise_email_domain(domain).is_none().then(|| {
+        Diagnostic::error(
+            "Invalid email domain",
+            format!(
+                "{} = \"{domain}\" is not a domain name. Use the part of the address after '@', such as example.com.",
+                path_name(&path)
+            ),
+        )
+        .at(path)
+    })
+}
+
+/// An identity attribute that must hold a Domo id (`what`, e.g. "Domo
+/// user"): the id, as an import id takes it, or why not.
+pub fn numeric_id(value: &Field<String>, name: &str, what: &str) -> Result<String, Diagnostic> {
+    match value.known().map(|id| (id, parse_id(id))) {
+        Some((_, Some(id))) => Ok(id.to_string()),
+        Some((id, None)) => Err(Diagnostic::error(
+            format!("Invalid {what} id in identity"),
+            format!("{name} = \"{id}\" is not a {what} id (a whole number such as 1234567)."),
+        )),
+        None => Err(Diagnostic::error(
+            "Incomplete identity",
+            format!("The identity must set {name}, the {what} id."),
+        )),
+    }
+}
+
 /// An id that is not a Domo id (a whole number), pointing at `path`;
 /// `what` names the object, e.g. "Domo user".
 pub fn check_id(value: &Field<String>, what: &str, path: AttributePath) -> Option<Diagnostic> {

@@ -13,11 +13,11 @@
 //!   update plans it unknown rather than promising the old count.
 
 use crate::domo::{DomoClient, DomoError, Group, GroupFields};
-use crate::framework::{Outcome, Resource};
+use crate::framework::{Identity, Outcome, Resource};
 use crate::model;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
 use crate::provider::errors::{api_error, deleted, imported, Action, ObjectKind};
-use crate::provider::rules::{check_not_blank, parse_id};
+use crate::provider::rules::{check_not_blank, numeric_id, parse_id};
 
 model! {
     /// A `domo_group` as Terraform holds it.
@@ -37,6 +37,27 @@ model! {
         /// Id of the user who created the group: for groups Terraform
         /// creates, the Domo user the API client acts for.
         creator_id: Field<String> [computed],
+    }
+}
+
+model! {
+    /// What names a `domo_group` for its whole life.
+    pub struct GroupIdentity {
+        /// Domo's numeric id of the group, as a string (the `id` attribute).
+        id: Field<String> [required],
+    }
+}
+
+impl Identity<GroupModel> for GroupIdentity {
+    fn of(state: &GroupModel) -> Option<Self> {
+        let id = state.id.known()?;
+        Some(GroupIdentity {
+            id: Field::Known(id.clone()),
+        })
+    }
+
+    fn import_id(&self) -> Result<String, Diagnostic> {
+        numeric_id(&self.id, "id", "Domo group")
     }
 }
 
@@ -84,7 +105,7 @@ impl GroupModel {
     }
 
     /// The group exactly as Domo reports it.
-    fn of(group: &Group) -> Self {
+    pub(crate) fn of(group: &Group) -> Self {
         GroupModel {
             name: Field::Known(group.name.clone()),
             default: Field::from_option(group.default),
@@ -171,6 +192,7 @@ pub struct GroupResource;
 #[tonic::async_trait]
 impl Resource for GroupResource {
     type Model = GroupModel;
+    type Identity = GroupIdentity;
     const TYPE_NAME: &'static str = "domo_group";
     const DESCRIPTION: &'static str = "A group of users in a Domo instance. Its members are managed with `domo_group_members` (the whole member list) or `domo_group_membership` (one member each). Deleting a group that still has members removes the members first.";
 
@@ -341,7 +363,7 @@ mod tests {
         .to_value();
         let planned = model(
             &resource()
-                .plan(Value::Null, config.clone(), config.clone())
+                .plan(Value::Null, config.clone(), config.clone(), Value::Null)
                 .unwrap()
                 .state,
         );
@@ -350,13 +372,18 @@ mod tests {
 
         let state = GroupModel::of(&group());
         let same = resource()
-            .plan(state.to_value(), state.to_value(), config)
+            .plan(state.to_value(), state.to_value(), config, Value::Null)
             .unwrap();
         assert_eq!(model(&same.state), state, "nothing changes");
         let mut renamed = state.clone();
         renamed.name = Field::Known("Sales EMEA".into());
         let planned = resource()
-            .plan(state.to_value(), renamed.to_value(), renamed.to_value())
+            .plan(
+                state.to_value(),
+                renamed.to_value(),
+                renamed.to_value(),
+                Value::Null,
+            )
             .unwrap();
         let planned = model(&planned.state);
         assert!(planned.member_count.is_unknown());

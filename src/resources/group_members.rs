@@ -16,12 +16,12 @@
 use std::collections::BTreeSet;
 
 use crate::domo::{DomoClient, MemberChanges};
-use crate::framework::{Outcome, Resource};
+use crate::framework::{Identity, Outcome, Resource};
 use crate::model;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
 use crate::provider::errors::{api_error, Action, ObjectKind};
 use crate::provider::models::id_strings;
-use crate::provider::rules::{check_id, check_id_set, parse_id, parse_id_set};
+use crate::provider::rules::{check_id, check_id_set, numeric_id, parse_id, parse_id_set};
 
 model! {
     /// A `domo_group_members` as Terraform holds it.
@@ -36,6 +36,28 @@ model! {
         /// Authoritative: members Domo has that are not listed here are
         /// removed. An empty set leaves the group without members.
         user_ids: Field<BTreeSet<String>> [required],
+    }
+}
+
+model! {
+    /// What names a `domo_group_members` for its whole life: its group.
+    pub struct GroupMembersIdentity {
+        /// Domo's numeric id of the group, as a string (the `group_id`
+        /// attribute).
+        group_id: Field<String> [required],
+    }
+}
+
+impl Identity<GroupMembersModel> for GroupMembersIdentity {
+    fn of(state: &GroupMembersModel) -> Option<Self> {
+        let group_id = state.group_id.known()?;
+        Some(GroupMembersIdentity {
+            group_id: Field::Known(group_id.clone()),
+        })
+    }
+
+    fn import_id(&self) -> Result<String, Diagnostic> {
+        numeric_id(&self.group_id, "group_id", "Domo group")
     }
 }
 
@@ -194,6 +216,7 @@ pub struct GroupMembersResource;
 #[tonic::async_trait]
 impl Resource for GroupMembersResource {
     type Model = GroupMembersModel;
+    type Identity = GroupMembersIdentity;
     const TYPE_NAME: &'static str = "domo_group_members";
     const DESCRIPTION: &'static str = "The complete member list of one Domo group. Authoritative: members the group has in Domo that `user_ids` does not list are removed. Do not combine it with `domo_group_membership` for the same group: the two would undo each other's changes.";
 
@@ -407,13 +430,15 @@ mod tests {
     fn the_plan_knows_the_id_and_a_new_group_replaces() {
         let r = register(GroupMembersResource);
         let c = config("7", &["1"]);
-        let planned = r.plan(Value::Null, c.clone(), c).unwrap();
+        let planned = r.plan(Value::Null, c.clone(), c, Value::Null).unwrap();
         let m = GroupMembersModel::from_value(&planned.state)
             .unwrap()
             .unwrap();
         assert_eq!(m.id.as_deref(), Some("7"));
         let moved = config("8", &["1"]);
-        let planned = r.plan(planned.state, moved.clone(), moved).unwrap();
+        let planned = r
+            .plan(planned.state, moved.clone(), moved, Value::Null)
+            .unwrap();
         assert_eq!(
             planned.requires_replace,
             vec![AttributePath::root("group_id")]

@@ -12,11 +12,11 @@
 //! listing read.
 
 use crate::domo::{DomoClient, Membership};
-use crate::framework::{Outcome, Resource};
+use crate::framework::{Identity, Outcome, Resource};
 use crate::model;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
 use crate::provider::errors::{api_error, deleted, Action, ObjectKind};
-use crate::provider::rules::{check_id, parse_id};
+use crate::provider::rules::{check_id, numeric_id, parse_id};
 
 model! {
     /// A `domo_group_membership` as Terraform holds it.
@@ -29,6 +29,36 @@ model! {
         /// Id of the user, such as `domo_user.ada.id`. Changing it replaces
         /// the membership.
         user_id: Field<String> [required, requires_replace],
+    }
+}
+
+model! {
+    /// What names a `domo_group_membership` for its whole life: its group
+    /// and its user.
+    pub struct GroupMembershipIdentity {
+        /// Domo's numeric id of the group, as a string (the `group_id`
+        /// attribute).
+        group_id: Field<String> [required],
+        /// Domo's numeric id of the user, as a string (the `user_id`
+        /// attribute).
+        user_id: Field<String> [required],
+    }
+}
+
+impl Identity<GroupMembershipModel> for GroupMembershipIdentity {
+    fn of(state: &GroupMembershipModel) -> Option<Self> {
+        Some(GroupMembershipIdentity {
+            group_id: Field::Known(state.group_id.known()?.clone()),
+            user_id: Field::Known(state.user_id.known()?.clone()),
+        })
+    }
+
+    fn import_id(&self) -> Result<String, Diagnostic> {
+        Ok(format!(
+            "{}/{}",
+            numeric_id(&self.group_id, "group_id", "Domo group")?,
+            numeric_id(&self.user_id, "user_id", "Domo user")?
+        ))
     }
 }
 
@@ -86,6 +116,7 @@ pub struct GroupMembershipResource;
 #[tonic::async_trait]
 impl Resource for GroupMembershipResource {
     type Model = GroupMembershipModel;
+    type Identity = GroupMembershipIdentity;
     const TYPE_NAME: &'static str = "domo_group_membership";
     const DESCRIPTION: &'static str = "One user's membership of one Domo group. Additive: other members of the group are left alone. Do not combine it with `domo_group_members` for the same group: that resource removes every member it does not list, including the ones added here.";
 
@@ -232,10 +263,14 @@ mod tests {
             ]
         );
         let c = config("7", "42");
-        let planned = r.plan(Value::Null, c.clone(), c.clone()).unwrap();
+        let planned = r
+            .plan(Value::Null, c.clone(), c.clone(), Value::Null)
+            .unwrap();
         assert_eq!(planned.state.get("id"), Some(&Value::string("7/42")));
         let moved = config("7", "43");
-        let planned = r.plan(planned.state, moved.clone(), moved).unwrap();
+        let planned = r
+            .plan(planned.state, moved.clone(), moved, Value::Null)
+            .unwrap();
         assert_eq!(
             planned.requires_replace,
             vec![AttributePath::root("user_id")]
@@ -245,8 +280,88 @@ mod tests {
             ..GroupMembershipModel::from_value(&c).unwrap().unwrap()
         }
         .to_value();
-        let planned = r.plan(Value::Null, unknown.clone(), unknown).unwrap();
+        let planned = r
+            .plan(Value::Null, unknown.clone(), unknown, Value::Null)
+            .unwrap();
         assert_eq!(planned.state.get("id"), Some(&Value::Unknown));
+    }
+
+    fn identity(group_id: &str, user_id: &str) -> Value {
+        Value::object([
+            ("group_id", Value::string(group_id)),
+            ("user_id", Value::string(user_id)),
+        ])
+    }
+
+    #[test]
+    fn the_identity_is_planned_from_the_ids_and_never_changes_but_on_replacement() {
+        let r = register(GroupMembershipResource);
+        let c = config("7", "42");
+        // Both ids configured: known from the plan of the create.
+        let created = r
+            .plan(Value::Null, c.clone(), c.clone(), Value::Null)
+            .unwrap();
+        assert_eq!(created.identity, identity("7", "42"));
+        // An update keeps it; a null prior identity (Terraform < 1.12) is
+        // filled in from state.
+        let state = created.state;
+        for held in [identity("7", "42"), Value::Null] {
+            let planned = r.plan(state.clone(), c.clone(), c.clone(), held).unwrap();
+            assert_eq!(planned.identity, identity("7", "42"));
+        }
+        // Another identity than the object's: refused.
+        let err = r
+            .plan(state.clone(), c.clone(), c.clone(), identity("7", "99"))
+            .unwrap_err();
+        assert_eq!(err.0[0].summary, "Unexpected identity change");
+        // A replacement is a new object with a new identity.
+        let moved = config("7", "43");
+        let replaced = r
+            .plan(state.clone(), moved.clone(), moved, identity("7", "42"))
+            .unwrap();
+        assert!(!replaced.requires_replace.is_empty());
+        assert_eq!(replaced.identity, identity("7", "43"));
+        // A destroy keeps the identity to the end.
+        let destroy = r
+            .plan(state, Value::Null, Value::Null, identity("7", "42"))
+            .unwrap();
+        assert_eq!(destroy.identity, identity("7", "42"));
+        // Not known yet: none planned.
+        let unknown = GroupMembershipModel {
+            group_id: Field::Unknown,
+            ..GroupMembershipModel::from_value(&c).unwrap().unwrap()
+        }
+        .to_value();
+        let planned = r
+            .plan(Value::Null, unknown.clone(), unknown, Value::Null)
+            .unwrap();
+        assert_eq!(planned.identity, Value::Null);
+    }
+
+    #[test]
+    fn an_identity_imports_by_both_ids_and_only_well_formed_ones() {
+        let ids = |group: &str, user: &str| GroupMembershipIdentity {
+            group_id: Field::Known(group.into()),
+            user_id: Field::Known(user.into()),
+        };
+        assert_eq!(ids("7", "42").import_id().unwrap(), "7/42");
+        let bad = ids("7", "ada").import_id().unwrap_err();
+        assert!(bad.detail.contains("user_id = \"ada\""), "{bad:?}");
+        let missing = GroupMembershipIdentity {
+            user_id: Field::Null,
+            ..ids("7", "42")
+        };
+        assert!(missing.import_id().unwrap_err().detail.contains("user_id"));
+        let schema = register(GroupMembershipResource)
+            .identity_schema()
+            .expect("an identity")
+            .to_proto();
+        let names: Vec<_> = schema
+            .identity_attributes
+            .iter()
+            .map(|a| (a.name.as_str(), a.required_for_import))
+            .collect();
+        assert_eq!(names, [("group_id", true), ("user_id", true)]);
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::domo::roles::role_id_of;
 use crate::domo::{same_email, DomoClient, DomoError, User, UserFields};
-use crate::framework::{Outcome, Resource};
+use crate::framework::{Identity, Outcome, Resource};
 use crate::model;
 use crate::protocol::diagnostics::Severity;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
@@ -23,7 +23,7 @@ use crate::provider::errors::{
 };
 use crate::provider::freshness::{created_recently, creation_mark};
 use crate::provider::models::UserProfile;
-use crate::provider::rules::{check_email, looks_like_email, parse_id};
+use crate::provider::rules::{check_email, looks_like_email, numeric_id, parse_id};
 
 /// For a user created less than [`FRESH_WINDOW`](crate::provider::freshness::FRESH_WINDOW) ago, a 404
 /// is retried for at most this long (Domo's replication lag).
@@ -58,6 +58,27 @@ model! {
     }
 }
 
+model! {
+    /// What names a `domo_user` for its whole life.
+    pub struct UserIdentity {
+        /// Domo's numeric id of the user, as a string (the `id` attribute).
+        id: Field<String> [required],
+    }
+}
+
+impl Identity<UserModel> for UserIdentity {
+    fn of(state: &UserModel) -> Option<Self> {
+        let id = state.id.known()?;
+        Some(UserIdentity {
+            id: Field::Known(id.clone()),
+        })
+    }
+
+    fn import_id(&self) -> Result<String, Diagnostic> {
+        numeric_id(&self.id, "id", "Domo user")
+    }
+}
+
 impl UserModel {
     fn id(&self) -> Result<u64, Diagnostics> {
         self.id.as_deref().and_then(parse_id).ok_or_else(|| {
@@ -79,6 +100,11 @@ impl UserModel {
         self.updated_at = Field::from_option(user.updated_at.clone());
         self.image_url = Field::from_option(user.image_url.clone());
         self
+    }
+
+    /// The user as a listing or an import finds it (no state before).
+    pub(crate) fn listed(user: &User) -> Self {
+        UserModel::default().refreshed(user)
     }
 
     /// State after reading `user` from Domo, given what state held before.
@@ -248,6 +274,7 @@ pub struct UserResource;
 #[tonic::async_trait]
 impl Resource for UserResource {
     type Model = UserModel;
+    type Identity = UserIdentity;
     const TYPE_NAME: &'static str = "domo_user";
     const DESCRIPTION: &'static str = "A user account in a Domo instance. Deleting it deletes the user in Domo, which cannot be undone.";
 
@@ -404,8 +431,23 @@ impl Resource for UserResource {
             found,
             &what,
             " (or it has been deleted). Check the id with the Domo admin UI or the domo_users data source.",
-            |user| UserModel::default().refreshed(&user),
+            |user| UserModel::listed(&user),
         )
+    }
+
+    /// A configuration names the role once: by name when it is one of
+    /// Domo's default roles, by id otherwise (a custom role). `send_invite`
+    /// is left to its default.
+    fn generate_config(&self, mut config: UserModel) -> UserModel {
+        let profile = &mut config.profile;
+        let default_role = profile.role.as_deref().and_then(role_id_of).is_some();
+        if default_role || profile.role_id.is_null() {
+            profile.role_id = Field::Null;
+        } else {
+            profile.role = Field::Null;
+        }
+        config.send_invite = Field::Null;
+        config
     }
 
     fn upgrade(&self, _version: i64, mut state: UserModel) -> Result<UserModel, Diagnostics> {
@@ -456,6 +498,31 @@ mod tests {
         UserModel::from_value(value).unwrap().unwrap()
     }
 
+    /// What `-generate-config-out` writes plans without error: one role
+    /// attribute, nothing only Domo sets.
+    #[test]
+    fn generated_configuration_names_the_role_once() {
+        let mut custom = user();
+        custom.role = "Analyst".into();
+        custom.role_id = Some(42);
+        for (listed, role, role_id) in [
+            (user(), Value::string("Admin"), Value::Null),
+            (custom, Value::Null, Value::Number(Number::UInt(42))),
+        ] {
+            let state = UserModel::listed(&listed).to_value();
+            let config = resource().generate_config(state).unwrap();
+            assert_eq!(config.get("role"), Some(&role));
+            assert_eq!(config.get("role_id"), Some(&role_id));
+            for computed in ["id", "created_at", "updated_at", "image_url", "send_invite"] {
+                assert_eq!(config.get(computed), Some(&Value::Null), "{computed}");
+            }
+            assert_eq!(config.get("email"), Some(&Value::string("ada@example.com")));
+            assert_eq!(config.get("employee_number"), Some(&Value::string("7")));
+            let problems = resource().validate(&config);
+            assert!(problems.is_empty(), "{problems:?}");
+        }
+    }
+
     #[test]
     fn role_and_email_validation_points_at_attributes() {
         let r = resource();
@@ -500,7 +567,7 @@ mod tests {
     #[test]
     fn create_plans_computed_values_unknown_and_defaults_send_invite() {
         let planned = resource()
-            .plan(Value::Null, config(&[]), config(&[]))
+            .plan(Value::Null, config(&[]), config(&[]), Value::Null)
             .unwrap();
         assert!(planned.requires_replace.is_empty());
         let m = model(&planned.state);
@@ -523,7 +590,8 @@ mod tests {
         proposed.email = Field::Known("ADA@example.com".into());
         let plan = |proposed: &UserModel| {
             let proposed = proposed.to_value();
-            let planned = resource().plan(state.to_value(), proposed.clone(), proposed);
+            let planned =
+                resource().plan(state.to_value(), proposed.clone(), proposed, Value::Null);
             model(&planned.unwrap().state)
         };
         assert_eq!(plan(&proposed).updated_at, state.updated_at);

@@ -89,11 +89,39 @@ pub struct ProviderProcess {
     pub child: Child,
     pub handshake: Handshake,
     pub identity: ClientIdentity,
+    /// Its log lines (stderr), when started with
+    /// [`ProviderProcess::start_with_logs`].
+    pub logs: Option<std::sync::mpsc::Receiver<String>>,
 }
 
 impl ProviderProcess {
     /// Starts the binary with AutoMTLS and reads its handshake line.
     pub fn start(extra_env: &[(&str, &str)]) -> Self {
+        Self::spawn(extra_env, false)
+    }
+
+    /// [`ProviderProcess::start`], with its log lines (stderr) kept in
+    /// [`ProviderProcess::logs`] as well as shown.
+    pub fn start_with_logs(extra_env: &[(&str, &str)]) -> Self {
+        Self::spawn(extra_env, true)
+    }
+
+    /// Waits for a log line containing `text` and returns it; panics after
+    /// `limit` (a bound on a hang, not a timing assertion).
+    pub fn wait_for_log(&self, text: &str, limit: Duration) -> String {
+        let logs = self.logs.as_ref().expect("started with logs");
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match logs.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("no log line with {text:?} within {limit:?}"),
+            }
+        }
+    }
+
+    fn spawn(extra_env: &[(&str, &str)], keep_logs: bool) -> Self {
         let identity = ClientIdentity::generate();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_terraform-provider-domo"));
         cmd.env("TF_PLUGIN_MAGIC_COOKIE", COOKIE)
@@ -101,7 +129,11 @@ impl ProviderProcess {
             .env("PLUGIN_CLIENT_CERT", &identity.cert_pem)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(if keep_logs {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            });
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
@@ -112,10 +144,21 @@ impl ProviderProcess {
             .read_line(&mut line)
             .expect("read handshake");
         let handshake = parse_handshake(&line);
+        let logs = child.stderr.take().map(|stderr| {
+            let (sender, receiver) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    eprintln!("{line}");
+                    let _ = sender.send(line);
+                }
+            });
+            receiver
+        });
         ProviderProcess {
             child,
             handshake,
             identity,
+            logs,
         }
     }
 

@@ -50,7 +50,7 @@ mod validate;
 use std::collections::BTreeMap;
 
 use crate::domo::DomoClient;
-use crate::framework::{Outcome, Resource};
+use crate::framework::{NoIdentity, Outcome, Resource};
 use crate::protocol::Diagnostics;
 
 pub use model::{RosterAccount, RosterEntry, RosterModel};
@@ -60,6 +60,12 @@ pub struct UserRosterResource;
 #[tonic::async_trait]
 impl Resource for UserRosterResource {
     type Model = RosterModel;
+    /// A roster has no resource identity. It is not an object in Domo: it
+    /// is this configuration's claim on a set of users, with no id of its
+    /// own, and its users come and go over its life while an identity may
+    /// never change. Each of its users has one, as a `domo_user`; a roster
+    /// is imported by a filter (`terraform import`), not by identity.
+    type Identity = NoIdentity;
     const TYPE_NAME: &'static str = "domo_user_roster";
     const DESCRIPTION: &'static str = "Many users of a Domo instance in one resource: a map keyed by email address, each entry with what a `domo_user` sets. Made for synchronising a whole company's accounts (tens of thousands of people) from a file, with one plan entry per person that changes. Removing an entry deletes the user in Domo unless `on_removal = \"keep\"`.";
 

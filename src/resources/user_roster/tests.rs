@@ -84,7 +84,7 @@ fn plan(prior: Option<&RosterModel>, config: &RosterModel) -> RosterModel {
             .accounts;
     }
     let planned = resource()
-        .plan(prior, proposed.to_value(), config.to_value())
+        .plan(prior, proposed.to_value(), config.to_value(), Value::Null)
         .unwrap();
     assert!(planned.diagnostics.is_empty(), "{:?}", planned.diagnostics);
     RosterModel::from_value(&planned.state).unwrap().unwrap()
@@ -95,7 +95,12 @@ fn plan_warned(prior: &RosterModel, config: &RosterModel) -> (RosterModel, Diagn
     let mut proposed = config.clone();
     proposed.accounts = prior.accounts.clone();
     let planned = resource()
-        .plan(prior.to_value(), proposed.to_value(), config.to_value())
+        .plan(
+            prior.to_value(),
+            proposed.to_value(),
+            config.to_value(),
+            Value::Null,
+        )
         .unwrap_or_else(|d| panic!("{d:?}"));
     assert!(
         !planned.diagnostics.has_errors(),
@@ -628,7 +633,12 @@ async fn existing_addresses_fail_a_first_apply_cleanly_unless_adopted() {
 fn plan_errors(prior: &RosterModel, config: &RosterModel) -> Diagnostics {
     let mut proposed = config.clone();
     proposed.accounts = prior.accounts.clone();
-    match resource().plan(prior.to_value(), proposed.to_value(), config.to_value()) {
+    match resource().plan(
+        prior.to_value(),
+        proposed.to_value(),
+        config.to_value(),
+        Value::Null,
+    ) {
         Ok(planned) => planned.diagnostics,
         Err(diagnostics) => diagnostics,
     }
@@ -673,6 +683,7 @@ fn removals_past_max_removals_fail_at_plan_time() {
         prior.to_value(),
         proposed.to_value(),
         config(&[]).to_value(),
+        Value::Null,
     );
     assert!(d.unwrap_err().has_errors());
     // Ten removals are within the default; eleven are not.
@@ -716,7 +727,7 @@ fn removals_past_max_removals_fail_at_plan_time() {
     ]);
     assert!(plan_errors(&pending, &config(&[("a@x.com", entry("A", "Admin"))])).is_empty());
     // Destroying is not limited.
-    let destroy = resource().plan(prior.to_value(), Value::Null, Value::Null);
+    let destroy = resource().plan(prior.to_value(), Value::Null, Value::Null, Value::Null);
     assert!(destroy.unwrap().diagnostics.is_empty());
 }
 
@@ -996,4 +1007,27 @@ async fn refresh_reads_the_listing_once_and_drops_deleted_users_with_a_warning()
     assert_eq!(accounts(&state).len(), 599);
     let drifted = &state.users.known().unwrap()[&users[20].email];
     assert_eq!(drifted.profile.title.as_deref(), Some("Drift"));
+}
+
+/// A roster has no identity (see `UserRosterResource::Identity`): none in
+/// the schemas, none answered, and an import cannot name one.
+#[tokio::test]
+async fn a_roster_has_no_identity() {
+    let roster = resource();
+    assert!(roster.identity_schema().is_none());
+    let sim = Simulator::start(SimConfig::default()).await.unwrap();
+    let client = client(&sim);
+    sim.store().seed_users(2);
+    let imported = roster.import(&client, "all", Value::Null).await.unwrap();
+    assert_eq!(imported.identity, Value::Null);
+    let refused = roster
+        .import(&client, "", Value::object([("id", Value::string("1"))]))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.0[0].summary, "No resource identity");
+    let read = roster
+        .read(&client, imported.state, Vec::new(), Value::Null)
+        .await;
+    assert_eq!(read.identity, Value::Null);
+    assert!(!read.diagnostics.has_errors(), "{:?}", read.diagnostics);
 }
