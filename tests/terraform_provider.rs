@@ -118,36 +118,6 @@ async fn missing_credentials_name_the_attribute_and_the_variable() {
     assert!(all.contains("DOMO_CLIENT_SECRET"), "{all}");
 }
 
-/// `terraform_version()`, which tests of newer Terraform features gate on,
-/// names the Terraform in use: the one `terraform version` names.
-#[test]
-fn the_version_helper_names_the_terraform_in_use() {
-    let (major, minor, patch) = terraform_version();
-    let out = std::process::Command::new(terraform_path())
-        .arg("version")
-        .env("CHECKPOINT_DISABLE", "1")
-        .output()
-        .expect("run terraform version");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let first = text.lines().next().unwrap_or_default();
-    eprintln!("Terraform in use: {first}");
-    assert!(
-        first == format!("Terraform v{major}.{minor}.{patch}")
-            || first.starts_with(&format!("Terraform v{major}.{minor}.{patch}-")),
-        "terraform_version() = {:?}, `terraform version` says {first:?}",
-        (major, minor, patch)
-    );
-    assert!(major >= 1, "protocol 6 needs Terraform 1.0 or later");
-    assert!(terraform_at_least((1, 0, 0), "anything"));
-    assert!(!terraform_at_least((major + 1, 0, 0), "a future release"));
-
-    assert_eq!(parse_version("1.15.5"), Some((1, 15, 5)));
-    assert_eq!(parse_version("1.0.3"), Some((1, 0, 3)));
-    assert_eq!(parse_version("1.16.0-beta1"), Some((1, 16, 0)));
-    assert_eq!(parse_version("1.16"), None);
-    assert_eq!(parse_version("1.2.3.4"), None);
-}
-
 /// Real Terraform over the TCP transport (what go-plugin uses on Windows,
 /// forced here with `DOMO_PLUGIN_TRANSPORT=tcp`): every provider process
 /// Terraform started announced TCP on loopback (its log, which Terraform
@@ -190,4 +160,34 @@ resource "domo_user" "ada" {
     );
     ws.destroy().await.expect_code(0, "destroy over tcp");
     assert!(store.users().is_empty());
+}
+
+/// `terraform_version()`, which tests of newer Terraform features gate on,
+/// names the Terraform in use: the one `terraform version` names.
+#[test]
+fn the_version_helper_names_the_terraform_in_use() {
+    let (major, minor, patch) = terraform_version();
+    let out = std::process::Command::new(terraform_path())
+        .arg("version")
+        .env("CHECKPOINT_DISABLE", "1")
+        .output()
+        .expect("run terraform version");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text.lines().next().unwrap_or_default();
+    eprintln!("Terraform in use: {first}");
+    assert!(
+        first == format!("Terraform v{major}.{minor}.{patch}")
+            || first.starts_with(&format!("Terraform v{major}.{minor}.{patch}-")),
+        "terraform_version() = {:?}, `terraform version` says {first:?}",
+        (major, minor, patch)
+    );
+    assert!(major >= 1, "protocol 6 needs Terraform 1.0 or later");
+    assert!(terraform_at_least((1, 0, 0), "anything"));
+    assert!(!terraform_at_least((major + 1, 0, 0), "a future release"));
+
+    assert_eq!(parse_version("1.15.5"), Some((1, 15, 5)));
+    assert_eq!(parse_version("1.0.3"), Some((1, 0, 3)));
+    assert_eq!(parse_version("1.16.0-beta1"), Some((1, 16, 0)));
+    assert_eq!(parse_version("1.16"), None);
+    assert_eq!(parse_version("1.2.3.4"), None);
 }

