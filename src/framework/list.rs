@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 use super::identity::Identity;
 use super::resource::Resource;
 use crate::domo::DomoClient;
-use crate::protocol::{Diagnostic, Diagnostics, Model, Schema, Value};
+use crate::protocol::{Diagnostics, Model, Schema, Value};
 
 /// Results waiting for Terraform to read them, at most: a slow reader
 /// slows the listing down rather than letting it fill memory.
@@ -100,17 +100,6 @@ impl<R: Resource> Results<R> {
         }
         self.wanted -= 1;
         self.wanted > 0
-    }
-
-    /// A warning (or an error, which ends the query) not about one object.
-    pub async fn report(&mut self, diagnostic: Diagnostic) {
-        let _ = self
-            .sender
-            .send(Listed {
-                diagnostics: diagnostic.into(),
-                ..Listed::default()
-            })
-            .await;
     }
 }
 
