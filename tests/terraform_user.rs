@@ -835,7 +835,10 @@ resource "domo_user" "aud" {
         all.contains("Warning: Domo user created without its role"),
         "{all}"
     );
-    assert!(all.contains("did not give it role role id 150"), "{all}");
+    assert!(
+        all.contains("did not give it the role with id 150"),
+        "{all}"
+    );
     let users = store.users();
     assert_eq!(users.len(), 1);
     assert_eq!(users[0].role, "Participant");

@@ -101,14 +101,14 @@ pub enum DomoError {
     /// to give it the role asked for failed or did not take (see
     /// [`super::roles`]). The user exists, as `user` shows it.
     #[error(
-        "Domo created user {} (id {}) with role {}, but did not give it role {wanted}: {reason}",
+        "Domo created user {} (id {}) with role {}, but did not give it {wanted}: {reason}",
         .user.email,
         .user.id,
         role_shown(.user)
     )]
     RoleNotSet {
         user: Box<super::User>,
-        /// The role asked for, e.g. "Editor" or "role id 101".
+        /// The role asked for, e.g. "role Editor" or "the role with id 101".
         wanted: String,
         /// Why: the update's error, or what Domo reported instead.
         reason: String,

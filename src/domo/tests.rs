@@ -1229,7 +1229,7 @@ async fn roles_reach_domo(config: SimConfig) {
     };
     assert_eq!(
         (user.role.as_str(), wanted.as_str()),
-        ("Participant", "role id 999")
+        ("Participant", "the role with id 999")
     );
     assert!(reason.contains("no such role"), "{reason}");
     assert!(error.to_string().contains("x@example.com"), "{error}");

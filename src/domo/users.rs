@@ -76,8 +76,8 @@ impl DomoClient {
             return Ok(created);
         }
         let wanted = match (&fields.role, &role) {
-            (Some(name), _) => name.clone(),
-            (None, RoleInBody::Id(id)) => format!("role id {id}"),
+            (Some(name), _) => format!("role {name}"),
+            (None, RoleInBody::Id(id)) => format!("the role with id {id}"),
             (None, _) => "the role asked for".to_string(),
         };
         let not_set = |user: User, reason: String| DomoError::RoleNotSet {
