@@ -716,15 +716,6 @@ async fn a_twenty_thousand_user_roster_plans_and_applies() {
     out.expect_code(0, "clean plan");
 }
 
-/// Terraform's output with its line wrapping and box drawing undone, for
-/// looking up phrases of a diagnostic.
-fn flat(text: &str) -> String {
-    text.replace('│', " ")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// (POST, PUT, DELETE) requests: the calls that change Domo's users.
 fn writes(store: &SimStore) -> (u64, u64, u64) {
     let stats = store.stats();
@@ -757,7 +748,7 @@ async fn max_removals_stops_a_truncated_export_at_plan_time() {
     write_csv(&ws, &[]);
     store.reset_stats();
     let out = plan(&ws, "plan an empty export").await;
-    let all = flat(&out.expect_code(1, "guarded at plan").all());
+    let all = out.expect_code(1, "guarded at plan").flat();
     assert!(
         all.contains("Too many Domo users would be deleted"),
         "{all}"
@@ -765,7 +756,7 @@ async fn max_removals_stops_a_truncated_export_at_plan_time() {
     let out = apply(&ws, "apply an empty export").await;
     let out = out.expect_code(1, "guarded");
     assert!(!out.stdout.contains("will perform the following actions"));
-    let all = flat(&out.all());
+    let all = out.flat();
     for wanted in [
         "Too many Domo users would be deleted",
         "delete 100 users",
@@ -790,7 +781,7 @@ async fn max_removals_stops_a_truncated_export_at_plan_time() {
     let out = apply(&ws, "apply 10 removals, max 5").await;
     let out = out.expect_code(1, "guarded");
     assert!(!out.stdout.contains("will perform the following actions"));
-    let all = flat(&out.all());
+    let all = out.flat();
     assert!(
         all.contains("delete 10 users") && all.contains("max_removals = 5 as configured"),
         "{all}"
@@ -886,7 +877,7 @@ async fn changed_addresses_with_the_same_employee_number_keep_their_accounts() {
     write_numbered_csv(&ws, &people);
     let out = plan(&ws, "plan 3 renames").await.expect_code(2, "changes");
     assert_eq!(plan_counts(&out.stdout), Some((0, 1, 0)));
-    let all = flat(&out.all());
+    let all = out.flat();
     assert!(all.contains("Email change planned in place"), "{all}");
     assert!(
         all.contains("users[\"staff-17@example.org\"] has employee_number \"1017\", as users[\"staff-17@example.com\"]"),
@@ -933,7 +924,7 @@ async fn duplicate_employee_numbers_fail_at_plan_naming_both_entries() {
     write_numbered_csv(&ws, &people);
     ws.write_config(NUMBERED_ROSTER);
     let out = plan(&ws, "plan duplicates").await;
-    let all = flat(&out.expect_code(1, "duplicates").all());
+    let all = out.expect_code(1, "duplicates").flat();
     assert!(all.contains("Duplicate employee_number in users"), "{all}");
     assert!(
         all.contains("users[\"ada.king@example.com\"] and users[\"ada@example.com\"] have the same employee_number \"1815\""),
@@ -1030,32 +1021,26 @@ async fn employee_numbers_are_checked_per_entry_at_plan() {
         .expect("simulator");
     let store = sim.store();
     let ws = Workspace::new(&sim);
-    ws.write_config(
-        r#"
-resource "domo_user_roster" "all" {
-  users = {
-    "ada@example.com"   = { name = "Ada", role = "Admin", employee_number = "1815" }
-    "grace@example.com" = { name = "Grace", role = "Editor", employee_number = "E-7" }
-  }
-}
-"#,
-    );
+    let numbered = |grace: &str| {
+        format!(
+            r#"
+resource "domo_user_roster" "all" {{
+  users = {{
+    "ada@example.com"   = {{ name = "Ada", role = "Admin", employee_number = "1815" }}
+    "grace@example.com" = {{ name = "Grace", role = "Editor", employee_number = "{grace}" }}
+  }}
+}}
+"#
+        )
+    };
+    ws.write_config(&numbered("E-7"));
     let failed = plan(&ws, "plan").await.expect_code(1, "bad number");
     let all = failed.flat();
     assert!(all.contains("Invalid employee number"), "{all}");
     assert!(all.contains("users[\"grace@example.com\"]"), "{all}");
     assert!(!all.contains("users[\"ada@example.com\"]"), "{all}");
     assert_eq!(store.stats().create_requests, 0);
-    ws.write_config(
-        r#"
-resource "domo_user_roster" "all" {
-  users = {
-    "ada@example.com"   = { name = "Ada", role = "Admin", employee_number = "1815" }
-    "grace@example.com" = { name = "Grace", role = "Editor", employee_number = "7" }
-  }
-}
-"#,
-    );
+    ws.write_config(&numbered("7"));
     apply(&ws, "apply").await.expect_code(0, "apply");
     let domo = users_by_email(&store);
     assert_eq!(
