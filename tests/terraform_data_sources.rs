@@ -268,7 +268,7 @@ async fn invalid_selectors_and_filters_fail_before_any_api_call() {
         let out = ws.run(&["validate", "-no-color"]).await;
         assert_eq!(out.code, 1, "{config}\n{}", out.all());
         // Terraform wraps long details: compare with whitespace collapsed.
-        let flat = out.all().split_whitespace().collect::<Vec<_>>().join(" ");
+        let flat = out.flat();
         assert!(flat.contains(expected), "{config}\n{}", out.all());
     }
     // Both selectors: the error points at the configuration.

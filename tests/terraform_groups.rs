@@ -364,7 +364,7 @@ async fn a_user_deleted_in_domo_while_listed_gives_a_clear_plan_and_a_clear_appl
         .await
         .expect_code(1, "adding a deleted user fails");
     // Terraform wraps long details: compare with whitespace collapsed.
-    let all = out.all().split_whitespace().collect::<Vec<_>>().join(" ");
+    let all = out.flat();
     assert!(all.contains("Domo users do not exist"), "{all}");
     assert!(
         all.contains(&format!(
@@ -484,7 +484,7 @@ output "first_groups" {{
     // A name two groups have picks neither, and says to use the id.
     ws.write_config("data \"domo_group\" \"twin\" {\n  name = \"Twin\"\n}\n");
     let out = ws.plan().await.expect_code(1, "ambiguous name");
-    let flat = out.all().split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = out.flat();
     assert!(
         flat.contains("Several Domo groups are named \"Twin\""),
         "{flat}"
@@ -502,7 +502,7 @@ output "first_groups" {{
         ])
         .await
         .expect_code(1, "ambiguous import");
-    let flat = out.all().split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = out.flat();
     assert!(
         flat.contains("Several Domo groups are named \"Twin\""),
         "{flat}"

@@ -666,7 +666,7 @@ resource "domo_user" "neither" {
     );
     let out = ws.plan().await.expect_code(1, "invalid roles");
     let all = out.all();
-    let flat = all.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = out.flat();
     for expected in [
         "role = \"Owner\" is not one of Domo's default roles",
         "Admin, Privileged, Editor, Participant, Social",
