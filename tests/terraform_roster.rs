@@ -144,21 +144,31 @@ async fn planned_entry_changes(ws: &Workspace) -> BTreeSet<String> {
         .map(|c| c["change"].clone())
         .unwrap_or(Value::Null);
     let empty = serde_json::Map::new();
-    let side = |which: &str| -> BTreeMap<String, Value> {
-        change[which]["users"]
+    let side = |which: &str, attribute: &str| -> BTreeMap<String, Value> {
+        change[which][attribute]
             .as_object()
             .unwrap_or(&empty)
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     };
-    let (before, after) = (side("before"), side("after"));
-    before
+    let (before, after) = (side("before", "users"), side("after", "users"));
+    let mut changed: BTreeSet<String> = before
         .keys()
         .chain(after.keys())
         .filter(|k| before.get(*k) != after.get(*k))
         .cloned()
-        .collect()
+        .collect();
+    // A user deleted in Domo keeps its entry and loses its account: the
+    // plan creates it (an account whose id is known before, not after).
+    let accounts = side("before", "accounts");
+    changed.extend(
+        accounts
+            .iter()
+            .filter(|(_, account)| account["id"].is_null())
+            .map(|(key, _)| key.clone()),
+    );
+    changed
 }
 
 fn users_by_email(store: &SimStore) -> BTreeMap<String, SimUser> {
@@ -1090,4 +1100,208 @@ resource "domo_user_roster" "all" {
     assert_eq!((stats.create_requests, stats.update_requests), (0, 1));
     assert_eq!(users_by_email(&store)["aud@example.com"].role, "Auditor");
     plan(&ws, "clean").await.expect_code(0, "clean");
+}
+
+/// The state file's roster instance, as Terraform stores it.
+fn stored_roster(ws: &Workspace) -> (Value, usize) {
+    let text = std::fs::read_to_string(ws.path().join("terraform.tfstate")).expect("state file");
+    let state: Value = serde_json::from_str(&text).expect("state JSON");
+    let index = state["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .position(|r| r["type"] == "domo_user_roster")
+        .expect("a roster in the state file");
+    (state, index)
+}
+
+/// State written by the release before `users` became `dynamic` (schema
+/// version 0, `users` a nested map whose entries hold every attribute)
+/// upgrades with no call to Domo that changes anything and no plan diff,
+/// and the next change applies as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roster_state_from_the_map_release_upgrades_without_a_change() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    let ws = Workspace::new(&sim);
+    let people = rows(30, "upgrade");
+    write_csv(&ws, &people);
+    ws.write_config(&roster_config(""));
+    apply(&ws, "apply 30").await.expect_code(0, "apply");
+
+    // Rewrite the roster's state as the map release wrote it.
+    let (mut state, index) = stored_roster(&ws);
+    let instance = &mut state["resources"][index]["instances"][0];
+    assert_eq!(instance["schema_version"], 1, "written at version 1");
+    let users = instance["attributes"]["users"]["value"].clone();
+    assert!(
+        instance["attributes"]["users"]["type"].is_array(),
+        "a dynamic attribute is stored with its type: {}",
+        instance["attributes"]["users"]
+    );
+    let attributes = [
+        "name",
+        "role",
+        "role_id",
+        "title",
+        "alternate_email",
+        "phone",
+        "location",
+        "employee_number",
+        "timezone",
+        "locale",
+    ];
+    let old_users: serde_json::Map<String, Value> = users
+        .as_object()
+        .expect("users")
+        .iter()
+        .map(|(key, entry)| {
+            let full: serde_json::Map<String, Value> = attributes
+                .iter()
+                .map(|a| (a.to_string(), entry.get(*a).cloned().unwrap_or(Value::Null)))
+                .collect();
+            (key.clone(), Value::Object(full))
+        })
+        .collect();
+    assert_eq!(old_users.len(), 30);
+    instance["schema_version"] = 0.into();
+    instance["attributes"]["users"] = Value::Object(old_users);
+    state["serial"] = (state["serial"].as_u64().unwrap_or(1) + 1).into();
+    std::fs::write(
+        ws.path().join("terraform.tfstate"),
+        serde_json::to_vec_pretty(&state).expect("state JSON"),
+    )
+    .expect("write state");
+
+    store.reset_stats();
+    let out = plan(&ws, "plan after the upgrade").await;
+    out.expect_code(0, "no change after the upgrade");
+    assert_eq!(writes(&store), (0, 0, 0), "no call changed Domo");
+    apply(&ws, "apply after the upgrade")
+        .await
+        .expect_code(0, "apply");
+    assert_eq!(writes(&store), (0, 0, 0), "nothing to apply");
+    let (state, index) = stored_roster(&ws);
+    assert_eq!(
+        state["resources"][index]["instances"][0]["schema_version"],
+        1
+    );
+
+    // The next change is planned per entry and applied as usual.
+    let mut changed = people.clone();
+    changed[4].3 = "Upgraded".into();
+    write_csv(&ws, &changed);
+    assert_eq!(
+        planned_entry_changes(&ws).await,
+        BTreeSet::from([changed[4].0.clone()])
+    );
+    apply(&ws, "apply one change").await.expect_code(0, "apply");
+    assert_eq!(writes(&store), (0, 1, 0));
+    plan(&ws, "clean plan").await.expect_code(0, "clean plan");
+}
+
+/// Entries written in any form Terraform accepts for the attributes (a
+/// number for employee_number or role_id, an explicit null, a map built
+/// with tomap) come back exactly as written: the plan after apply is clean,
+/// and a change to one entry plans that entry alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entries_keep_the_form_they_are_written_in() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    let ws = Workspace::new(&sim);
+    let config = |title: &str| {
+        format!(
+            r#"
+locals {{
+  title = "{title}"
+}}
+
+resource "domo_user_roster" "all" {{
+  users = {{
+    "Ada@Example.com" = {{
+      name            = "Ada"
+      role            = "Participant"
+      employee_number = 1001
+      title           = null
+    }}
+    "bob@example.com" = {{
+      name    = "Bob"
+      role_id = 4
+      title   = local.title
+    }}
+    "cy@example.com" = tomap({{
+      name  = "Cy"
+      role  = "Privileged"
+      phone = "555-0100"
+    }})
+  }}
+}}
+"#
+        )
+    };
+    ws.write_config(&config("Engineer"));
+    apply(&ws, "apply").await.expect_code(0, "apply");
+    assert_eq!(store.users().len(), 3);
+    plan(&ws, "plan")
+        .await
+        .expect_code(0, "clean plan after apply");
+    let by_email = users_by_email(&store);
+    assert_eq!(
+        by_email["ada@example.com"].employee_number.as_deref(),
+        Some("1001")
+    );
+
+    ws.write_config(&config("Manager"));
+    assert_eq!(
+        planned_entry_changes(&ws).await,
+        BTreeSet::from(["bob@example.com".to_owned()])
+    );
+    store.reset_stats();
+    apply(&ws, "apply a change").await.expect_code(0, "apply");
+    assert_eq!(writes(&store), (0, 1, 0));
+    plan(&ws, "plan")
+        .await
+        .expect_code(0, "clean plan after the change");
+}
+
+/// What Terraform no longer checks for a `dynamic` attribute, the provider
+/// does, naming the entry and the attribute.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_entries_fail_at_plan_naming_them() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    let ws = Workspace::new(&sim);
+    for (users, wanted) in [
+        (
+            r#"{ "a@example.com" = { name = "A", tittle = "x" } }"#,
+            r#"unsupported attribute "tittle""#,
+        ),
+        (
+            r#"{ "a@example.com" = { role = "Participant" } }"#,
+            r#"the attribute "name" is required"#,
+        ),
+        (
+            r#"{ "a@example.com" = { name = ["A"] } }"#,
+            "name must be string",
+        ),
+        (r#"{ "a@example.com" = "A" }"#, "expected an object"),
+        (
+            r#"["a@example.com"]"#,
+            "Expected a map of objects keyed by name",
+        ),
+    ] {
+        ws.write_config(&format!(
+            "resource \"domo_user_roster\" \"all\" {{\n  users = {users}\n}}\n"
+        ));
+        let out = plan(&ws, "plan a malformed roster").await;
+        let all = out.expect_code(1, users).flat();
+        assert!(all.contains(wanted), "{users}: {all}");
+    }
+    assert_eq!(writes(&store), (0, 0, 0));
 }

@@ -277,6 +277,26 @@ impl<R: Resource> Registered<R> {
     }
 }
 
+/// The prior values of the configured attributes whose configured value
+/// means the same although written differently ([`Attribute::same_meaning`]):
+/// the plan keeps them, so that it shows no change.
+fn same_meaning_as_prior(
+    attributes: &[crate::protocol::Attribute],
+    prior: &Value,
+    config: &Value,
+) -> Vec<(String, Value)> {
+    attributes
+        .iter()
+        .filter(|a| !a.is_computed())
+        .filter_map(|a| {
+            let before = prior.get(a.name).filter(|v| !v.is_null())?;
+            let configured = config.get(a.name).filter(|v| !v.is_null())?;
+            let same = before != configured && (a.same_meaning)(before, configured);
+            same.then(|| (a.name.to_owned(), before.clone()))
+        })
+        .collect()
+}
+
 /// Null, or an object whose attributes are all null: no identity.
 fn is_fully_null(value: &Value) -> bool {
     match value {
@@ -336,6 +356,7 @@ impl<R: Resource> AnyResource for Registered<R> {
         let mut planned = self.model(&proposed)?.unwrap_or_default();
         drop(proposed);
         let prior_model = self.model(&prior)?;
+        let same_as_prior = same_meaning_as_prior(attributes, &prior, &config);
         let prior = replaceable_part(attributes, prior);
         let config_model = self.model(&config)?.unwrap_or_default();
         let diagnostics =
@@ -350,6 +371,9 @@ impl<R: Resource> AnyResource for Registered<R> {
         // except that Terraform 1.0 proposes null for an empty nested map
         // and then rejects a plan that is not the configured empty map.
         keep_configured(attributes, &mut state, config);
+        if let Value::Map(state) = &mut state {
+            state.extend(same_as_prior);
+        }
         let requires_replace = replacement_paths(attributes, &prior, &state);
         // A replacement is a new object, with an identity of its own.
         let held = held.filter(|_| requires_replace.is_empty());

@@ -12,6 +12,6 @@ pub mod value;
 mod proptests;
 
 pub use diagnostics::{AttributePath, Diagnostic, Diagnostics};
-pub use model::{Field, Model};
+pub use model::{AsWritten, DynamicMap, Field, Model};
 pub use schema::{AttrType, Attribute, Mode, Schema};
-pub use value::{decode_dynamic, encode_dynamic, DecodeError, Number, Value};
+pub use value::{decode_dynamic, encode_dynamic, DecodeError, Number, Typed, Value};

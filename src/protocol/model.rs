@@ -23,9 +23,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use std::sync::Arc;
+
 use super::diagnostics::{AttributePath, Diagnostic, Diagnostics};
 use super::schema::{AttrType, Attribute, Mode};
-use super::value::{Number, Value};
+use super::value::{Number, Typed, Value};
 
 /// One attribute as Terraform knows it: null, not yet known, or a value.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -81,6 +83,13 @@ pub trait FieldType: Sized {
     fn read(value: &Value, path: &AttributePath) -> Result<Field<Self>, Diagnostic>;
 
     fn write(&self) -> Value;
+
+    /// Whether two values of the attribute (prior and configured, neither
+    /// null nor unknown) mean the same although written differently; see
+    /// [`Attribute::same_meaning`].
+    fn same_meaning(_prior: &Value, _configured: &Value) -> bool {
+        false
+    }
 }
 
 fn wrong_type<T: FieldType>(value: &Value, path: &AttributePath) -> Diagnostic {
@@ -287,6 +296,355 @@ impl<T: FieldType> FieldType for BTreeMap<String, T> {
     }
 }
 
+/// A map of `T` held in a `dynamic` attribute: the configuration writes an
+/// object (or map) of objects, such as `{ for p in people : p.email => {...} }`,
+/// and Terraform passes it on as written, without converting it to a map of
+/// objects (a conversion whose time grows with the square of the number of
+/// entries). Entries read through `T`'s attributes like a nested map's, with
+/// the checks Terraform would have made (known attribute names, value kinds,
+/// required attributes) made here, naming the entry.
+///
+/// Written back, entries that still hold what Terraform sent keep exactly
+/// its value and type, so that a plan or state built from them matches the
+/// configuration; changed or new entries are written with their non-null
+/// attributes. Two values with equal entries mean the same.
+#[derive(Clone, Debug)]
+pub struct DynamicMap<T> {
+    entries: BTreeMap<String, T>,
+    /// The value as Terraform sent it, when it did.
+    written: Option<Arc<Typed>>,
+}
+
+impl<T> Default for DynamicMap<T> {
+    fn default() -> Self {
+        DynamicMap {
+            entries: BTreeMap::new(),
+            written: None,
+        }
+    }
+}
+
+impl<T: PartialEq> PartialEq for DynamicMap<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries
+    }
+}
+
+impl<T> From<BTreeMap<String, T>> for DynamicMap<T> {
+    fn from(entries: BTreeMap<String, T>) -> Self {
+        DynamicMap {
+            entries,
+            written: None,
+        }
+    }
+}
+
+impl<T> FromIterator<(String, T)> for DynamicMap<T> {
+    fn from_iter<I: IntoIterator<Item = (String, T)>>(entries: I) -> Self {
+        BTreeMap::from_iter(entries).into()
+    }
+}
+
+impl<T> std::ops::Deref for DynamicMap<T> {
+    type Target = BTreeMap<String, T>;
+    fn deref(&self) -> &Self::Target {
+        &self.entries
+    }
+}
+
+impl<T> std::ops::DerefMut for DynamicMap<T> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.entries
+    }
+}
+
+impl<'a, T> IntoIterator for &'a DynamicMap<T> {
+    type Item = (&'a String, &'a T);
+    type IntoIter = std::collections::btree_map::Iter<'a, String, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.entries.iter()
+    }
+}
+
+/// What Terraform sent for a [`DynamicMap`], kept while its entries are
+/// taken apart and put together again.
+#[derive(Clone, Debug, Default)]
+pub struct AsWritten(Option<Arc<Typed>>);
+
+impl<T> DynamicMap<T> {
+    /// The entries, and the value as Terraform sent it.
+    pub fn into_parts(self) -> (BTreeMap<String, T>, AsWritten) {
+        (self.entries, AsWritten(self.written))
+    }
+
+    /// Entries taken apart by [`DynamicMap::into_parts`], put together.
+    pub fn from_parts(entries: BTreeMap<String, T>, written: AsWritten) -> Self {
+        DynamicMap {
+            entries,
+            written: written.0,
+        }
+    }
+}
+
+impl<T: FieldType + PartialEq> DynamicMap<T> {
+    fn read_entries(
+        value: &Value,
+        path: &AttributePath,
+    ) -> Result<Field<BTreeMap<String, T>>, Diagnostic> {
+        let Value::Map(entries) = value else {
+            return Err(Diagnostic::error(
+                format!("Invalid {}", path.last_attribute().unwrap_or("value")),
+                format!(
+                    "Expected a map of objects keyed by name, such as {{ for p in people : p.email => {{ name = p.name }} }}; got {}.",
+                    value.kind()
+                ),
+            )
+            .at(path.clone()));
+        };
+        let attributes = T::element_attributes();
+        let mut out = BTreeMap::new();
+        for (key, entry) in entries {
+            let at = path.clone().key(key);
+            match entry {
+                Value::Unknown => return Ok(Field::Unknown),
+                other => check_entry(key, other, &attributes, &at)?,
+            }
+            match T::read(entry, &at)? {
+                Field::Known(t) => {
+                    out.insert(key.clone(), t);
+                }
+                _ => return Ok(Field::Unknown),
+            }
+        }
+        Ok(Field::Known(out))
+    }
+}
+
+/// The checks Terraform makes of a nested attribute's element, for an
+/// entry of a [`DynamicMap`]: an object, with only `attributes`, each of a
+/// kind its type accepts, and the required ones set.
+fn check_entry(
+    key: &str,
+    entry: &Value,
+    attributes: &[Attribute],
+    at: &AttributePath,
+) -> Result<(), Diagnostic> {
+    let invalid = |detail: String, at: AttributePath| {
+        Err(Diagnostic::error("Invalid entry", format!("[\"{key}\"]: {detail}")).at(at))
+    };
+    let Value::Map(fields) = entry else {
+        return invalid(
+            format!(
+                "expected an object such as {{ name = \"...\" }}, got {}.",
+                entry.kind()
+            ),
+            at.clone(),
+        );
+    };
+    for (name, value) in fields {
+        let Some(attribute) = attributes.iter().find(|a| a.name == name) else {
+            let known: Vec<&str> = attributes.iter().map(|a| a.name).collect();
+            return invalid(
+                format!(
+                    "unsupported attribute \"{name}\"; an entry may set {}.",
+                    known.join(", ")
+                ),
+                at.clone().attribute(name),
+            );
+        };
+        let fits = match (&attribute.ty, value) {
+            (_, Value::Null | Value::Unknown) => true,
+            (AttrType::String, v) => {
+                matches!(v, Value::String(_) | Value::Number(_) | Value::Bool(_))
+            }
+            (AttrType::Number, Value::Number(_)) => true,
+            (AttrType::Number, Value::String(s)) => s.trim().parse::<f64>().is_ok(),
+            (AttrType::Bool, Value::Bool(_)) => true,
+            (AttrType::Bool, Value::String(s)) => s == "true" || s == "false",
+            _ => false,
+        };
+        if !fits {
+            return invalid(
+                format!(
+                    "{name} must be {}, got {}.",
+                    attribute.ty.display_name().to_lowercase(),
+                    value.kind()
+                ),
+                at.clone().attribute(name),
+            );
+        }
+    }
+    for attribute in attributes.iter().filter(|a| a.mode == Mode::Required) {
+        if fields.get(attribute.name).is_none_or(Value::is_null) {
+            return invalid(
+                format!("the attribute \"{}\" is required.", attribute.name),
+                at.clone().attribute(attribute.name),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// An entry written anew, in the shape a configuration most likely gives
+/// it: its attributes that are set, and as null (typed as the schema types
+/// it, as a conditional such as `p.title == "" ? null : p.title` does) the
+/// attributes in `shape` that are not. `written_types` are the attribute
+/// types of the entry as it was written before, if it was.
+fn entry_anew(
+    fields: BTreeMap<String, Value>,
+    shape: &BTreeSet<String>,
+    written_types: Option<&serde_json::Value>,
+    attributes: &[Attribute],
+) -> (Value, serde_json::Value) {
+    let mut values = BTreeMap::new();
+    let mut types = serde_json::Map::new();
+    for (name, value) in fields {
+        let ty = if value.is_null() {
+            if !shape.contains(&name) {
+                continue;
+            }
+            written_types
+                .and_then(|t| t.get(&name).cloned())
+                .or_else(|| {
+                    attributes
+                        .iter()
+                        .find(|a| a.name == name)
+                        .map(|a| a.ty.to_json())
+                })
+                .unwrap_or_else(|| "dynamic".into())
+        } else {
+            Typed::inferred(value.clone()).ty
+        };
+        types.insert(name.clone(), ty);
+        values.insert(name, value);
+    }
+    (Value::Map(values), serde_json::json!(["object", types]))
+}
+
+/// The attribute names of an object value.
+fn attribute_names(value: &Value) -> BTreeSet<String> {
+    match value {
+        Value::Map(fields) => fields.keys().cloned().collect(),
+        _ => BTreeSet::new(),
+    }
+}
+
+/// The attribute types of an object type, in cty's JSON notation.
+fn object_attribute_types(ty: &serde_json::Value) -> Option<&serde_json::Value> {
+    match ty.as_array().map(Vec::as_slice) {
+        Some([kind, attributes]) if kind == "object" => Some(attributes),
+        _ => None,
+    }
+}
+
+impl<T: FieldType + PartialEq> FieldType for DynamicMap<T> {
+    fn attr_type() -> AttrType {
+        AttrType::Dynamic
+    }
+
+    fn element_attributes() -> Vec<Attribute> {
+        T::element_attributes()
+    }
+
+    fn read(value: &Value, path: &AttributePath) -> Result<Field<Self>, Diagnostic> {
+        // State written before the attribute was dynamic carries no type:
+        // it is written anew.
+        let carried = Typed::carried(value);
+        let inner = carried.as_ref().map_or(value, |typed| &typed.value);
+        Ok(match Self::read_entries(inner, path)? {
+            Field::Known(entries) => Field::Known(DynamicMap {
+                entries,
+                written: carried.map(Arc::new),
+            }),
+            Field::Unknown => Field::Unknown,
+            Field::Null => Field::Null,
+        })
+    }
+
+    fn write(&self) -> Value {
+        let path = AttributePath::default();
+        let written = self.written.as_deref();
+        let as_written = |key: &str, entry: &T| -> Option<(Value, serde_json::Value)> {
+            let value = written?.value.get(key)?;
+            match T::read(value, &path) {
+                Ok(Field::Known(t)) if t == *entry => {
+                    Some((value.clone(), written?.element_type(key)))
+                }
+                _ => None,
+            }
+        };
+        if let Some(written) = written {
+            let unchanged = match &written.value {
+                Value::Map(all) => {
+                    all.len() == self.entries.len()
+                        && self
+                            .entries
+                            .iter()
+                            .all(|(key, entry)| as_written(key, entry).is_some())
+                }
+                _ => false,
+            };
+            if unchanged {
+                return Value::Typed(Box::new(written.clone()));
+            }
+        }
+        // Entries written anew take the attributes any entry sets: the
+        // columns of the file a roster is usually built from.
+        let fields: BTreeMap<&String, BTreeMap<String, Value>> = self
+            .entries
+            .iter()
+            .map(|(key, entry)| match entry.write() {
+                Value::Map(fields) => (key, fields),
+                _ => (key, BTreeMap::new()),
+            })
+            .collect();
+        let columns: BTreeSet<String> = fields
+            .values()
+            .flat_map(|f| {
+                f.iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(n, _)| n.clone())
+            })
+            .collect();
+        let attributes = T::element_attributes();
+        let mut values = BTreeMap::new();
+        let mut types = serde_json::Map::new();
+        for (key, entry) in &self.entries {
+            let (value, ty) = as_written(key, entry).unwrap_or_else(|| {
+                let before = written.and_then(|w| w.value.get(key));
+                let before_type = written.map(|w| w.element_type(key));
+                let own_shape;
+                let shape = match before {
+                    Some(before) => {
+                        own_shape = attribute_names(before);
+                        &own_shape
+                    }
+                    None => &columns,
+                };
+                let fields = fields.get(key).cloned().unwrap_or_default();
+                entry_anew(
+                    fields,
+                    shape,
+                    before_type.as_ref().and_then(object_attribute_types),
+                    &attributes,
+                )
+            });
+            values.insert(key.clone(), value);
+            types.insert(key.clone(), ty);
+        }
+        Value::Typed(Box::new(Typed {
+            ty: serde_json::json!(["object", types]),
+            value: Value::Map(values),
+        }))
+    }
+
+    fn same_meaning(prior: &Value, configured: &Value) -> bool {
+        let path = AttributePath::default();
+        let read = |v: &Value| Self::read_entries(&Typed::read(v).value, &path);
+        matches!((read(prior), read(configured)), (Ok(Field::Known(a)), Ok(Field::Known(b))) if a == b)
+    }
+}
+
 impl<T: FieldType> Field<T> {
     pub fn to_value(&self) -> Value {
         match self {
@@ -453,6 +811,7 @@ impl AttributeSpec {
             nested: self.nested,
             fields: T::element_attributes(),
             description: self.description,
+            same_meaning: T::same_meaning,
         }
     }
 
@@ -803,5 +1162,100 @@ mod tests {
     fn doc_text_joins_lines_and_keeps_paragraphs() {
         assert_eq!(doc_text(&[" a", " b", "", " c"]), "a b\n\nc");
         assert_eq!(doc_text(&[]), "");
+    }
+
+    fn typed(json: &str) -> Value {
+        let stored = super::super::value::decode_json(json.as_bytes()).unwrap();
+        Value::Typed(Box::new(Typed::carried(&stored).unwrap()))
+    }
+
+    fn entry(name: &str) -> Entry {
+        Entry {
+            name: Field::Known(name.into()),
+            id: Field::Null,
+        }
+    }
+
+    #[test]
+    fn a_dynamic_map_is_written_back_as_it_came() {
+        let sent = typed(
+            r#"{"type":["object",{"a":["object",{"name":"string","id":"dynamic"}],"b":["map","string"]}],
+                "value":{"a":{"name":"A","id":null},"b":{"name":"B"}}}"#,
+        );
+        let path = AttributePath::root("users");
+        let Field::Known(users) = DynamicMap::<Entry>::read(&sent, &path).unwrap() else {
+            panic!("known")
+        };
+        assert_eq!(users.len(), 2);
+        assert_eq!(users["b"], entry("B"));
+        assert_eq!(users.write(), sent, "unchanged: exactly as sent");
+
+        // A changed entry is written anew in its former shape (with its
+        // null attributes); the others stay as sent.
+        let (mut entries, written) = users.into_parts();
+        entries.insert("a".into(), entry("A2"));
+        let changed = DynamicMap::from_parts(entries, written.clone()).write();
+        let Value::Typed(changed) = changed else {
+            panic!("typed")
+        };
+        assert_eq!(
+            changed.value.get("a"),
+            Some(&Value::object([
+                ("name", Value::string("A2")),
+                ("id", Value::Null)
+            ]))
+        );
+        assert_eq!(
+            changed.element_type("a"),
+            serde_json::json!(["object", {"name": "string", "id": "dynamic"}])
+        );
+        assert_eq!(
+            changed.element_type("b"),
+            serde_json::json!(["map", "string"])
+        );
+
+        // Entries never sent take the attributes any entry sets.
+        let fresh: DynamicMap<Entry> = [("x".to_owned(), entry("X"))].into_iter().collect();
+        let Value::Typed(fresh) = fresh.write() else {
+            panic!("typed")
+        };
+        assert_eq!(
+            fresh.value.get("x"),
+            Some(&Value::object([("name", Value::string("X"))]))
+        );
+    }
+
+    #[test]
+    fn dynamic_maps_mean_the_same_when_their_entries_read_the_same() {
+        let a = typed(
+            r#"{"type":["object",{"k":["object",{"name":"string"}]}],"value":{"k":{"name":"1"}}}"#,
+        );
+        let b = typed(
+            r#"{"type":["object",{"k":["object",{"name":"number"}]}],"value":{"k":{"name":1}}}"#,
+        );
+        let c = typed(
+            r#"{"type":["object",{"k":["object",{"name":"string"}]}],"value":{"k":{"name":"2"}}}"#,
+        );
+        assert!(DynamicMap::<Entry>::same_meaning(&a, &b));
+        assert!(!DynamicMap::<Entry>::same_meaning(&a, &c));
+    }
+
+    #[test]
+    fn malformed_dynamic_entries_are_named() {
+        let path = AttributePath::root("users");
+        for (json, wanted) in [
+            (
+                r#"{"k":{"name":"A","nmae":"B"}}"#,
+                r#"unsupported attribute "nmae""#,
+            ),
+            (r#"{"k":{"id":1}}"#, r#"the attribute "name" is required"#),
+            (r#"{"k":{"name":["A"]}}"#, "name must be string"),
+            (r#"{"k":"A"}"#, "expected an object"),
+        ] {
+            let value = super::super::value::decode_json(json.as_bytes()).unwrap();
+            let error = DynamicMap::<Entry>::read(&value, &path).unwrap_err();
+            assert!(error.detail.contains(wanted), "{json}: {}", error.detail);
+            assert!(error.attribute.is_some(), "{json}: points at the entry");
+        }
     }
 }

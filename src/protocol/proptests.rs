@@ -17,6 +17,7 @@ fn cty_type() -> impl Strategy<Value = AttrType> {
         Just(AttrType::String),
         Just(AttrType::Number),
         Just(AttrType::Bool),
+        Just(AttrType::Dynamic),
     ];
     leaf.prop_recursive(4, 32, 4, |inner| {
         prop_oneof![
@@ -54,6 +55,9 @@ fn value_of(ty: &AttrType) -> BoxedStrategy<Value> {
             .boxed(),
         AttrType::Map(elem) => prop::collection::btree_map(any::<String>(), value_of(elem), 0..4)
             .prop_map(Value::Map)
+            .boxed(),
+        AttrType::Dynamic => value_of(&AttrType::Map(Box::new(AttrType::String)))
+            .prop_map(|v| Value::Typed(Box::new(super::Typed::inferred(v))))
             .boxed(),
         AttrType::Object(attrs) => {
             let fields: Vec<_> = attrs
@@ -102,6 +106,8 @@ fn json_applicable(value: &Value) -> bool {
         Value::Unknown | Value::Number(Number::Decimal(_)) => false,
         Value::List(items) => items.iter().all(json_applicable),
         Value::Map(map) => map.values().all(json_applicable),
+        // Stored as a {"value", "type"} pair, read back by the attribute.
+        Value::Typed(_) => false,
         _ => true,
     }
 }
@@ -122,7 +128,7 @@ fn to_state_json(value: &Value) -> serde_json::Value {
                 .map(|(k, v)| (k.clone(), to_state_json(v)))
                 .collect(),
         ),
-        Value::Unknown | Value::Number(Number::Decimal(_)) => {
+        Value::Unknown | Value::Number(Number::Decimal(_)) | Value::Typed(_) => {
             unreachable!("not JSON-applicable")
         }
     }

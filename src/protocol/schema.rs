@@ -4,6 +4,7 @@
 //! (through `GetProviderSchema`, as protobuf with cty type JSON), the typed
 //! value readers (which attribute is computed), and the docs generator.
 
+use super::value::Value;
 use crate::proto::tfplugin6 as pb;
 
 /// A cty type.
@@ -16,6 +17,9 @@ pub enum AttrType {
     Set(Box<AttrType>),
     Map(Box<AttrType>),
     Object(Vec<(&'static str, AttrType)>),
+    /// Any type: Terraform passes the configured value on as written,
+    /// with its type, and converts nothing (the provider checks it).
+    Dynamic,
 }
 
 impl AttrType {
@@ -24,6 +28,7 @@ impl AttrType {
         use serde_json::{json, Map, Value};
         match self {
             AttrType::String => json!("string"),
+            AttrType::Dynamic => json!("dynamic"),
             AttrType::Number => json!("number"),
             AttrType::Bool => json!("bool"),
             AttrType::List(t) => json!(["list", t.to_json()]),
@@ -49,6 +54,7 @@ impl AttrType {
             AttrType::Set(t) => format!("Set of {}", t.display_name()),
             AttrType::Map(t) => format!("Map of {}", t.display_name()),
             AttrType::Object(_) => "Object".into(),
+            AttrType::Dynamic => "Dynamic".into(),
         }
     }
 }
@@ -83,6 +89,16 @@ pub struct Attribute {
     pub fields: Vec<Attribute>,
     /// Markdown; sent to Terraform as such, and copied into `docs/`.
     pub description: String,
+    /// Whether a prior value and a configured one mean the same although
+    /// written differently. When they do, the plan keeps the prior value
+    /// (Terraform accepts the prior value in place of the configured one)
+    /// and shows no change.
+    pub same_meaning: fn(&Value, &Value) -> bool,
+}
+
+/// For attributes whose values mean the same only when equal.
+pub fn never_the_same(_: &Value, _: &Value) -> bool {
+    false
 }
 
 impl Attribute {
@@ -96,6 +112,7 @@ impl Attribute {
             nested: false,
             fields: Vec::new(),
             description: description.to_owned(),
+            same_meaning: never_the_same,
         }
     }
 

@@ -26,6 +26,111 @@ pub enum Value {
     List(Vec<Value>),
     /// An object or a map.
     Map(BTreeMap<String, Value>),
+    /// A value of an attribute typed `dynamic`, which carries its own type
+    /// on the wire: the configuration's value exactly as written.
+    Typed(Box<Typed>),
+}
+
+/// A value with its cty type, as Terraform sends a `dynamic` attribute:
+/// msgpack `[type JSON as bin, value]`, or in stored JSON state
+/// `{"value": ..., "type": ...}`. The type is kept as cty's JSON notation,
+/// so that the value goes back to Terraform exactly as it came.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Typed {
+    pub ty: serde_json::Value,
+    pub value: Value,
+}
+
+impl Typed {
+    /// `value` with the type cty gives it when written in a configuration
+    /// (an object for a map, a tuple for a list); a null or unknown inside
+    /// is `dynamic`.
+    pub fn inferred(value: Value) -> Typed {
+        Typed {
+            ty: type_of(&value),
+            value,
+        }
+    }
+
+    /// A `dynamic` attribute's value with the type it carries: typed from
+    /// msgpack, or the `{"value", "type"}` pair of stored JSON state.
+    /// `None` for a value without a type of its own (state written before
+    /// the attribute was `dynamic`).
+    pub fn carried(value: &Value) -> Option<Typed> {
+        match value {
+            Value::Typed(typed) => Some((**typed).clone()),
+            Value::Map(pair) if pair.len() == 2 => match (pair.get("type"), pair.get("value")) {
+                (Some(ty), Some(inner)) if is_cty_type(ty) => Some(Typed {
+                    ty: type_json(ty),
+                    value: inner.clone(),
+                }),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// A `dynamic` attribute's value: as [`Typed::carried`], else typed as
+    /// written.
+    pub fn read(value: &Value) -> Typed {
+        Typed::carried(value).unwrap_or_else(|| Typed::inferred(value.clone()))
+    }
+
+    /// The types of an object's attributes or a map's elements, by name.
+    pub fn element_type(&self, key: &str) -> serde_json::Value {
+        match self.ty.as_array().map(Vec::as_slice) {
+            Some([kind, attrs]) if kind == "object" => {
+                attrs.get(key).cloned().unwrap_or_else(|| "dynamic".into())
+            }
+            Some([kind, element]) if kind == "map" => element.clone(),
+            _ => "dynamic".into(),
+        }
+    }
+}
+
+/// cty's type of a value written in a configuration.
+fn type_of(value: &Value) -> serde_json::Value {
+    use serde_json::json;
+    match value {
+        Value::Null | Value::Unknown => json!("dynamic"),
+        Value::Bool(_) => json!("bool"),
+        Value::Number(_) => json!("number"),
+        Value::String(_) => json!("string"),
+        Value::List(items) => json!(["tuple", items.iter().map(type_of).collect::<Vec<_>>()]),
+        Value::Map(attrs) => {
+            let attrs: serde_json::Map<String, serde_json::Value> =
+                attrs.iter().map(|(k, v)| (k.clone(), type_of(v))).collect();
+            json!(["object", attrs])
+        }
+        Value::Typed(typed) => typed.ty.clone(),
+    }
+}
+
+/// Whether a value read from JSON state spells a cty type.
+fn is_cty_type(value: &Value) -> bool {
+    match value {
+        Value::String(s) => matches!(s.as_str(), "string" | "number" | "bool" | "dynamic"),
+        Value::List(parts) => {
+            matches!(parts.first(), Some(Value::String(kind)) if matches!(kind.as_str(), "list" | "set" | "map" | "object" | "tuple"))
+        }
+        _ => false,
+    }
+}
+
+/// A cty type read from JSON state, back in its JSON notation.
+fn type_json(value: &Value) -> serde_json::Value {
+    match value {
+        Value::String(s) => serde_json::Value::String(s.clone()),
+        Value::List(items) => serde_json::Value::Array(items.iter().map(type_json).collect()),
+        Value::Map(attrs) => serde_json::Value::Object(
+            attrs
+                .iter()
+                .map(|(k, v)| (k.clone(), type_json(v)))
+                .collect(),
+        ),
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        _ => serde_json::Value::Null,
+    }
 }
 
 /// A cty number. Kept in the form it arrived in so that a 64-bit id never
@@ -59,6 +164,7 @@ impl Value {
     pub fn get(&self, name: &str) -> Option<&Value> {
         match self {
             Value::Map(m) => m.get(name),
+            Value::Typed(typed) => typed.value.get(name),
             _ => None,
         }
     }
@@ -78,6 +184,7 @@ impl Value {
             Value::String(_) => "a string",
             Value::List(_) => "a list, set or tuple",
             Value::Map(_) => "an object or map",
+            Value::Typed(typed) => typed.value.kind(),
         }
     }
 
@@ -87,6 +194,7 @@ impl Value {
             Value::Unknown => true,
             Value::List(items) => items.iter().any(Value::contains_unknown),
             Value::Map(m) => m.values().any(Value::contains_unknown),
+            Value::Typed(typed) => typed.value.contains_unknown(),
             _ => false,
         }
     }
@@ -301,6 +409,16 @@ impl<'a> Reader<'a> {
     }
 
     fn list(&mut self, len: usize, depth: usize) -> Result<Value, DecodeError> {
+        // cty writes a `dynamic` attribute's value as [type JSON (bin),
+        // value]; bin appears nowhere else.
+        if len == 2 && matches!(self.bytes.get(self.pos), Some(0xc4..=0xc6)) {
+            let Value::String(ty) = self.value(depth + 1)? else {
+                return Err(DecodeError::UnexpectedEnd);
+            };
+            let ty = serde_json::from_str(&ty).map_err(|e| DecodeError::Json(e.to_string()))?;
+            let value = self.value(depth + 1)?;
+            return Ok(Value::Typed(Box::new(Typed { ty, value })));
+        }
         // Each element takes at least one byte: never trust a length beyond
         // what the input can hold.
         let mut items = Vec::with_capacity(len.min(self.bytes.len() - self.pos));
@@ -361,6 +479,12 @@ fn write_value(out: &mut Vec<u8>, value: &Value) {
                 let _ = rmp::encode::write_str(out, key);
                 write_value(out, item);
             }
+        }
+        Value::Typed(typed) => {
+            let _ = rmp::encode::write_array_len(out, 2);
+            let ty = typed.ty.to_string();
+            let _ = rmp::encode::write_bin(out, ty.as_bytes());
+            write_value(out, &typed.value);
         }
     }
 }
@@ -522,6 +646,74 @@ mod tests {
         for end in 0..full.len() {
             assert!(decode_msgpack(&full[..end]).is_err());
         }
+    }
+
+    /// cty's msgpack for a `dynamic` attribute: [type JSON as bin, value].
+    fn cty_dynamic(ty: &str, value: &[u8]) -> Vec<u8> {
+        let mut out = vec![0x92];
+        rmp::encode::write_bin(&mut out, ty.as_bytes()).unwrap();
+        out.extend_from_slice(value);
+        out
+    }
+
+    #[test]
+    fn a_dynamic_value_keeps_its_type_both_ways() {
+        // {"a@x" = {name = "A"}} as cty writes it.
+        let ty = r#"["object",{"a@x":["object",{"name":"string"}]}]"#;
+        let mut value = vec![0x81];
+        rmp::encode::write_str(&mut value, "a@x").unwrap();
+        value.push(0x81);
+        rmp::encode::write_str(&mut value, "name").unwrap();
+        rmp::encode::write_str(&mut value, "A").unwrap();
+        let bytes = cty_dynamic(ty, &value);
+        let decoded = decode_msgpack(&bytes).unwrap();
+        let Value::Typed(typed) = &decoded else {
+            panic!("not typed: {decoded:?}")
+        };
+        assert_eq!(
+            typed.ty,
+            serde_json::from_str::<serde_json::Value>(ty).unwrap()
+        );
+        assert_eq!(
+            typed.value.get("a@x").and_then(|e| e.get("name")),
+            Some(&Value::string("A"))
+        );
+        assert_eq!(
+            typed.element_type("a@x"),
+            serde_json::json!(["object", {"name": "string"}])
+        );
+        assert_eq!(
+            encode_msgpack(&decoded),
+            bytes,
+            "written back byte for byte"
+        );
+        // A two-element list of a string and a value is no typed value.
+        let plain = Value::List(vec![Value::string("number"), Value::Bool(true)]);
+        assert_eq!(roundtrip(&plain), plain);
+    }
+
+    #[test]
+    fn stored_dynamic_values_are_read_with_their_type() {
+        let stored = decode_json(
+            br#"{"value":{"a@x":{"role_id":4}},"type":["object",{"a@x":["object",{"role_id":"number"}]}]}"#,
+        )
+        .unwrap();
+        let typed = Typed::carried(&stored).expect("a stored typed value");
+        assert_eq!(
+            typed.element_type("a@x"),
+            serde_json::json!(["object", {"role_id": "number"}])
+        );
+        assert_eq!(
+            typed.value.get("a@x").and_then(|e| e.get("role_id")),
+            Some(&Value::Number(Number::Int(4)))
+        );
+        // A map with other keys, or whose "type" is no type, carries none.
+        let plain = decode_json(br#"{"type":"x","value":1}"#).unwrap();
+        assert_eq!(Typed::carried(&plain), None);
+        assert_eq!(
+            Typed::read(&plain).ty,
+            serde_json::json!(["object", {"type": "string", "value": "number"}])
+        );
     }
 
     #[test]

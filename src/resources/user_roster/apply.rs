@@ -54,7 +54,7 @@ pub(super) async fn apply_roster(
     stage: Stage,
 ) -> Result<Outcome<RosterModel>, Diagnostics> {
     // People are moved, never copied: a roster may hold 20,000.
-    let Some(wanted) = planned.take_people() else {
+    let Some((wanted, written)) = planned.take_people() else {
         return Err(Diagnostic::error(
             "users is not known",
             "Terraform sent a roster whose users are not known at apply time; this is a bug, please report it.",
@@ -246,7 +246,7 @@ pub(super) async fn apply_roster(
         "Every failed entry is left as it was in Domo (and in state); the next plan shows them again and apply retries only those.",
     );
     let created_any = assembly.created_any;
-    let mut outcome = Outcome::new(planned.with_people(assembly.people));
+    let mut outcome = Outcome::new(planned.with_people(assembly.people, written));
     outcome.diagnostics = diagnostics;
     if created_any {
         outcome = outcome.with_private(creation_mark(SystemTime::now()));
@@ -264,9 +264,10 @@ pub(super) async fn destroy_roster(
     if prior.on_removal() == KEEP {
         return Ok(Outcome::gone());
     }
-    let people = prior.take_people().unwrap_or_default();
+    let people = prior.take_people().map(|(people, _)| people);
+    let people = people.unwrap_or_default();
     // Nobody wanted: every user is a removal.
-    prior.users = Field::Known(BTreeMap::new());
+    prior.users = Field::Known(BTreeMap::new().into());
     let outcome = apply_roster(client, people, prior, Stage::Destroy).await?;
     // Every user deleted: the roster is gone. Otherwise it stays, with
     // the users that could not be deleted, and the errors.
@@ -274,7 +275,7 @@ pub(super) async fn destroy_roster(
         .state
         .as_ref()
         .and_then(|s| s.users.known())
-        .is_none_or(BTreeMap::is_empty);
+        .is_none_or(|users| users.is_empty());
     if nothing_left && !outcome.diagnostics.has_errors() {
         return Ok(Outcome::gone());
     }

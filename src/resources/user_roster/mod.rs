@@ -67,6 +67,9 @@ impl Resource for UserRosterResource {
     /// is imported by a filter (`terraform import`), not by identity.
     type Identity = NoIdentity;
     const TYPE_NAME: &'static str = "domo_user_roster";
+    /// 1: `users` became `dynamic` (it was a nested map); earlier state
+    /// reads as it is, with no call to Domo.
+    const SCHEMA_VERSION: i64 = 1;
     const DESCRIPTION: &'static str = "Many users of a Domo instance in one resource: a map keyed by email address, each entry with what a `domo_user` sets. Made for synchronising a whole company's accounts (tens of thousands of people) from a file, with one plan entry per person that changes. Removing an entry deletes the user in Domo unless `on_removal = \"keep\"`.";
 
     fn validate(&self, config: &RosterModel) -> Diagnostics {
@@ -106,7 +109,8 @@ impl Resource for UserRosterResource {
         planned: RosterModel,
         _private: &[u8],
     ) -> Result<Outcome<RosterModel>, Diagnostics> {
-        let people = prior.take_people().unwrap_or_default();
+        let people = prior.take_people().map(|(people, _)| people);
+        let people = people.unwrap_or_default();
         apply::apply_roster(client, people, planned, apply::Stage::Update).await
     }
 

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::domo::roles::{role_id_of, role_name_of};
 use crate::domo::{same_email, User};
 use crate::model;
-use crate::protocol::{AttributePath, Diagnostic, Field};
+use crate::protocol::{AsWritten, AttributePath, Diagnostic, DynamicMap, Field};
 use crate::provider::models::UserProfile;
 use crate::provider::rules::parse_id;
 
@@ -64,7 +64,7 @@ model! {
         /// account is kept and its email changed in place (the plan warns,
         /// naming both addresses). Employee numbers compare as numbers
         /// (`0042` is `42`), and two entries with the same one are an error.
-        users: Field<BTreeMap<String, RosterEntry>> [required, nested],
+        users: Field<DynamicMap<RosterEntry>> [required],
         /// What Domo assigned to each person, under the same key as in
         /// `users`: `accounts["jane@example.com"].id` is Jane's Domo user id.
         accounts: Field<BTreeMap<String, RosterAccount>> [computed],
@@ -394,38 +394,45 @@ impl RosterModel {
     }
 
     /// Takes the people out of this model (leaving its settings): each
-    /// `users` entry with its `accounts` entry. An entry without an account
-    /// (never in state written by this provider) gets an unknown one.
-    pub(super) fn take_people(&mut self) -> Option<BTreeMap<String, Person>> {
+    /// `users` entry with its `accounts` entry, and `users` as Terraform
+    /// sent it. An entry without an account (never in state written by this
+    /// provider) gets an unknown one.
+    pub(super) fn take_people(&mut self) -> Option<(BTreeMap<String, Person>, AsWritten)> {
         let Field::Known(users) = std::mem::take(&mut self.users) else {
             return None;
         };
+        let (users, written) = users.into_parts();
         let mut accounts = match std::mem::take(&mut self.accounts) {
             Field::Known(accounts) => accounts,
             _ => BTreeMap::new(),
         };
-        Some(
-            users
-                .into_iter()
-                .map(|(key, entry)| {
-                    let account = accounts
-                        .remove(&key)
-                        .unwrap_or_else(|| RosterAccount::planned_for(&key));
-                    (key, Person { entry, account })
-                })
-                .collect(),
-        )
+        let people = users
+            .into_iter()
+            .map(|(key, entry)| {
+                let account = accounts
+                    .remove(&key)
+                    .unwrap_or_else(|| RosterAccount::planned_for(&key));
+                (key, Person { entry, account })
+            })
+            .collect();
+        Some((people, written))
     }
 
-    /// This model's settings with `people` as its users and accounts.
-    pub(super) fn with_people(mut self, people: BTreeMap<String, Person>) -> RosterModel {
+    /// This model's settings with `people` as its users and accounts;
+    /// `written` is `users` as Terraform sent it (entries that did not
+    /// change are given back exactly so).
+    pub(super) fn with_people(
+        mut self,
+        people: BTreeMap<String, Person>,
+        written: AsWritten,
+    ) -> RosterModel {
         let mut users = BTreeMap::new();
         let mut accounts = BTreeMap::new();
         for (key, person) in people {
             accounts.insert(key.clone(), person.account);
             users.insert(key, person.entry);
         }
-        self.users = Field::Known(users);
+        self.users = Field::Known(DynamicMap::from_parts(users, written));
         self.accounts = Field::Known(accounts);
         self
     }

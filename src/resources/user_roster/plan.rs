@@ -48,7 +48,9 @@ pub(super) fn plan_roster(
     };
     let empty_users = BTreeMap::new();
     let empty_accounts = BTreeMap::new();
-    let prior_users = prior.and_then(|p| p.users.known()).unwrap_or(&empty_users);
+    let prior_users = prior
+        .and_then(|p| p.users.known())
+        .map_or(&empty_users, |users| users);
     let prior_accounts = prior
         .and_then(|p| p.accounts.known())
         .unwrap_or(&empty_accounts);

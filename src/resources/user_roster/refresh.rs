@@ -1,7 +1,8 @@
 //! Refresh and import: reading the roster's people back from Domo. A
 //! refresh reads Domo's listing once (through the client's shared
 //! directory) and keeps, per entry, `domo_user`'s refresh rules; a user
-//! gone from Domo leaves state with a warning. An import fills a roster
+//! gone from Domo loses its account in state (the entry stays, as after a
+//! failed create) with a warning. An import fills a roster
 //! from one pass of the listing, by a filter.
 
 use std::collections::BTreeMap;
@@ -9,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use crate::domo::{DomoClient, DomoError, User};
 use crate::framework::Outcome;
-use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
+use crate::protocol::{AsWritten, AttributePath, Diagnostic, Diagnostics, Field};
 use crate::provider::errors::{api_error, Action, ObjectKind};
 use crate::provider::freshness::created_recently;
 use crate::provider::rules::check_role;
@@ -28,7 +29,7 @@ pub(super) async fn refresh_roster(
     mut current: RosterModel,
     private: &[u8],
 ) -> Result<Outcome<RosterModel>, Diagnostics> {
-    let Some(people) = current.take_people() else {
+    let Some((people, written)) = current.take_people() else {
         return Ok(Outcome::new(current));
     };
     let mut diagnostics = EntryDiagnostics::default();
@@ -63,21 +64,35 @@ pub(super) async fn refresh_roster(
                 };
                 refreshed.insert(key, person);
             }
-            Ok(None) => diagnostics.push(
-                &key,
-                Diagnostic::warning(
-                    "Domo user no longer exists",
-                    format!("users[\"{key}\"]: Domo user {id} was not found or has been deleted in Domo. It was removed from Terraform state; the next plan creates it again."),
-                )
-                .at(entry_path(&key, None)),
-            ),
+            Ok(None) => {
+                diagnostics.push(
+                    &key,
+                    Diagnostic::warning(
+                        "Domo user no longer exists",
+                        format!("users[\"{key}\"]: Domo user {id} was not found or has been deleted in Domo. Its account left Terraform state; the next plan creates it again."),
+                    )
+                    .at(entry_path(&key, None)),
+                );
+                // The entry stays as configured, without an account, as
+                // after a failed create: `users` keeps its shape (Terraform
+                // 1.0 cannot show a plan whose refresh changed it) and the
+                // next plan creates the user.
+                let account = RosterAccount::pending(&key);
+                refreshed.insert(
+                    key,
+                    Person {
+                        entry: person.entry,
+                        account,
+                    },
+                );
+            }
             Err(e) => {
                 diagnostics.push(&key, entry_error(Action::Read, &key, &e));
                 refreshed.insert(key, person);
             }
         }
     }
-    let mut outcome = Outcome::new(current.with_people(refreshed));
+    let mut outcome = Outcome::new(current.with_people(refreshed, written));
     outcome.diagnostics = diagnostics.finish(
         "Users that no longer exist are planned for creation again; entries that could not be read keep their last known values.",
     );
@@ -150,7 +165,9 @@ pub(super) async fn import_roster(
         send_invite: Field::Known(false),
         max_removals: Field::Null,
     };
-    Ok(Outcome::new(settings.with_people(people)))
+    Ok(Outcome::new(
+        settings.with_people(people, AsWritten::default()),
+    ))
 }
 
 /// What `terraform import` accepts.
