@@ -460,13 +460,20 @@ fn attribute_line(
     nested_sections: &mut String,
 ) -> Result<String, String> {
     let flags = if a.sensitive { ", Sensitive" } else { "" };
+    // A dynamic attribute read as a map of objects (see `DynamicMap`) is
+    // described as what it holds.
+    let map_of_objects = a.ty == AttrType::Dynamic && !a.fields.is_empty();
+    let type_name = if map_of_objects {
+        "Map of Object".to_owned()
+    } else {
+        a.ty.display_name()
+    };
     let mut line = format!(
-        "- `{}` ({}{flags}) {}",
+        "- `{}` ({type_name}{flags}) {}",
         a.name,
-        a.ty.display_name(),
         one_line(&a.description)
     );
-    if object_fields(&a.ty).is_some() {
+    if object_fields(&a.ty).is_some() || map_of_objects {
         if a.fields.is_empty() {
             return Err(format!(
                 "{}: its object fields have no descriptions",

@@ -64,6 +64,10 @@ model! {
         /// account is kept and its email changed in place (the plan warns,
         /// naming both addresses). Employee numbers compare as numbers
         /// (`0042` is `42`), and two entries with the same one are an error.
+        /// Declared to Terraform as `dynamic`, so that Terraform passes the
+        /// map on as written instead of converting it (a conversion whose
+        /// time grows with the square of the number of entries); the
+        /// provider checks each entry as Terraform would, naming it.
         users: Field<DynamicMap<RosterEntry>> [required],
         /// What Domo assigned to each person, under the same key as in
         /// `users`: `accounts["jane@example.com"].id` is Jane's Domo user id.
