@@ -8,7 +8,7 @@ use crate::domo::DomoClient;
 use crate::protocol::plan::{
     configuration_of, keep_configured, mark_computed_unknown, replaceable_part, replacement_paths,
 };
-use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Model, Schema, Value};
+use crate::protocol::{Attribute, AttributePath, Diagnostic, Diagnostics, Model, Schema, Value};
 
 /// What Terraform stores after a create, read, update, delete or import.
 #[derive(Debug)]
@@ -277,6 +277,34 @@ impl<R: Resource> Registered<R> {
     }
 }
 
+/// Takes out of `planned` the configured attributes the resource planned
+/// as exactly their prior value, to be put back after the configuration
+/// is: Terraform accepts the prior value of an attribute whose prior and
+/// configured values are both set ("the configuration means the same"),
+/// which is how a list with set meaning plans no change for a reordered
+/// configuration.
+fn take_planned_prior(
+    attributes: &[Attribute],
+    planned: &mut Value,
+    prior: &Value,
+    config: &Value,
+) -> Vec<(String, Value)> {
+    let Value::Map(object) = planned else {
+        return Vec::new();
+    };
+    let set = |value: &Value, name| value.get(name).is_some_and(|v| !v.is_null());
+    let names: Vec<&str> = attributes
+        .iter()
+        .filter(|a| !a.is_computed() && set(prior, a.name) && set(config, a.name))
+        .filter(|a| object.get(a.name) == prior.get(a.name))
+        .map(|a| a.name)
+        .collect();
+    names
+        .into_iter()
+        .filter_map(|name| object.remove_entry(name))
+        .collect()
+}
+
 /// Null, or an object whose attributes are all null: no identity.
 fn is_fully_null(value: &Value) -> bool {
     match value {
@@ -336,7 +364,6 @@ impl<R: Resource> AnyResource for Registered<R> {
         let mut planned = self.model(&proposed)?.unwrap_or_default();
         drop(proposed);
         let prior_model = self.model(&prior)?;
-        let prior = replaceable_part(attributes, prior);
         let config_model = self.model(&config)?.unwrap_or_default();
         let diagnostics =
             self.resource
@@ -346,10 +373,15 @@ impl<R: Resource> AnyResource for Registered<R> {
             return Err(diagnostics);
         }
         let mut state = planned.to_value();
+        let kept_prior = take_planned_prior(attributes, &mut state, &prior, &config);
+        let prior = replaceable_part(attributes, prior);
         // From the configuration rather than the proposal: they agree,
         // except that Terraform 1.0 proposes null for an empty nested map
         // and then rejects a plan that is not the configured empty map.
         keep_configured(attributes, &mut state, config);
+        if let Value::Map(object) = &mut state {
+            object.extend(kept_prior);
+        }
         let requires_replace = replacement_paths(attributes, &prior, &state);
         // A replacement is a new object, with an identity of its own.
         let held = held.filter(|_| requires_replace.is_empty());
