@@ -10,8 +10,9 @@
 //!   is the configuration's and never makes a change (a reordered list
 //!   plans the prior value, which Terraform accepts for a configured
 //!   attribute), an id listed twice is an error, and refresh keeps the
-//!   stored order, dropping members Domo no longer has and adding the ones
-//!   it has that state lacks at the end, in id order;
+//!   stored order: members Domo has that state lacks take the places of
+//!   members it no longer has, in id order, the rest go at the end (see
+//!   [`in_order`]);
 //! - state stored as a set by schema version 0 upgrades to the list
 //!   without a call to Domo (same ids, same order);
 //! - refresh reads the group's member listing page by page (500 a page),
@@ -108,7 +109,7 @@ impl GroupMembersModel {
     fn with_members<'a>(
         group_id: &Field<String>,
         members: &BTreeSet<u64>,
-        ordered: impl IntoIterator<Item = &'a String>,
+        ordered: impl IntoIterator<Item = &'a String> + Clone,
     ) -> Self {
         GroupMembersModel {
             id: group_id.clone(),
@@ -118,28 +119,36 @@ impl GroupMembersModel {
     }
 }
 
-/// `members` as a list: first those `ordered` lists, in its order and
-/// spelling (once each), then the others in id order. Keeps a refreshed
-/// list in the order state had, so that only real changes show.
+/// `members` as a list in the order and spelling of `ordered` (the list
+/// state had), once each: a member `ordered` lacks takes the place of one
+/// it lists that is no longer a member, in id order, and those left over
+/// go at the end. Only real changes then show in a plan: Terraform diffs
+/// two lists of one length place by place, so a drift of three members
+/// out and three in shows as three lines, not as every later place
+/// shifted by one.
 fn in_order<'a>(
     members: &BTreeSet<u64>,
-    ordered: impl IntoIterator<Item = &'a String>,
+    ordered: impl IntoIterator<Item = &'a String> + Clone,
 ) -> Vec<String> {
+    let listed: HashSet<u64> = ordered
+        .clone()
+        .into_iter()
+        .filter_map(|t| parse_id(t))
+        .collect();
+    let mut newcomers = members.iter().filter(|id| !listed.contains(id));
     let mut placed = HashSet::with_capacity(members.len());
     let mut out = Vec::with_capacity(members.len());
     for text in ordered {
-        if let Some(id) = parse_id(text) {
-            if members.contains(&id) && placed.insert(id) {
-                out.push(text.clone());
+        match parse_id(text) {
+            Some(id) if members.contains(&id) => {
+                if placed.insert(id) {
+                    out.push(text.clone());
+                }
             }
+            _ => out.extend(newcomers.next().map(u64::to_string)),
         }
     }
-    out.extend(
-        members
-            .iter()
-            .filter(|id| !placed.contains(id))
-            .map(u64::to_string),
-    );
+    out.extend(newcomers.map(u64::to_string));
     out
 }
 
@@ -572,11 +581,14 @@ mod tests {
     }
 
     #[test]
-    fn refresh_order_keeps_the_stored_order_and_adds_new_members_at_the_end() {
+    fn refresh_keeps_the_stored_order_newcomers_taking_the_places_of_members_gone() {
         let stored: Vec<String> = ["30", "010", "20", "x"].map(String::from).to_vec();
-        let members = BTreeSet::from([10, 20, 5, 40]);
-        assert_eq!(in_order(&members, &stored), ["010", "20", "5", "40"]);
-        assert_eq!(in_order(&members, []), ["5", "10", "20", "40"]);
+        let members = BTreeSet::from([10, 20, 5, 40, 50]);
+        // 5 takes the place of 30, 40 that of "x"; 50 goes at the end.
+        assert_eq!(in_order(&members, &stored), ["5", "010", "20", "40", "50"]);
+        let fewer = BTreeSet::from([20]);
+        assert_eq!(in_order(&fewer, &stored), ["20"]);
+        assert_eq!(in_order(&members, []), ["5", "10", "20", "40", "50"]);
         assert!(same_ids(
             &stored[..3],
             &["20".into(), "30".into(), "10".into()]
