@@ -93,7 +93,7 @@ impl GroupMembersModel {
     fn user_ids(&self) -> Result<BTreeSet<u64>, Diagnostics> {
         self.user_ids
             .known()
-            .and_then(|ids| parse_id_set(ids))
+            .and_then(parse_id_set)
             .ok_or_else(|| {
                 Diagnostic::error(
                     "Invalid user ids",
@@ -369,7 +369,7 @@ impl Resource for GroupMembersResource {
         };
         let known = current.user_ids.known();
         let vanished: Vec<u64> = known
-            .and_then(|ids| parse_id_set(ids))
+            .and_then(parse_id_set)
             .map(|before| before.difference(&members).copied().collect())
             .unwrap_or_default();
         let mut outcome = Outcome::new(GroupMembersModel::with_members(
