@@ -8,7 +8,7 @@ use crate::domo::DomoClient;
 use crate::protocol::plan::{
     configuration_of, keep_configured, mark_computed_unknown, replaceable_part, replacement_paths,
 };
-use crate::protocol::{Attribute, AttributePath, Diagnostic, Diagnostics, Model, Schema, Value};
+use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Model, Schema, Value};
 
 /// What Terraform stores after a create, read, update, delete or import.
 #[derive(Debug)]
@@ -65,6 +65,11 @@ pub trait Resource: Send + Sync + 'static {
     const DESCRIPTION: &'static str;
     /// Bumped when stored state needs [`Resource::upgrade`].
     const SCHEMA_VERSION: i64 = 0;
+    /// Configured attributes that [`Resource::modify_plan`] may plan as
+    /// exactly their prior value, when the configuration means the same
+    /// (a list read as a set, listed in another order). Every other
+    /// configured attribute is planned as configured.
+    const MAY_PLAN_PRIOR: &'static [&'static str] = &[];
 
     /// Checks a configuration before any API call. Values may be unknown.
     fn validate(&self, _config: &Self::Model) -> Diagnostics {
@@ -277,32 +282,41 @@ impl<R: Resource> Registered<R> {
     }
 }
 
-/// Takes out of `planned` the configured attributes the resource planned
-/// as exactly their prior value, to be put back after the configuration
-/// is: Terraform accepts the prior value of an attribute whose prior and
-/// configured values are both set ("the configuration means the same"),
-/// which is how a list with set meaning plans no change for a reordered
-/// configuration.
-fn take_planned_prior(
-    attributes: &[Attribute],
-    planned: &mut Value,
+/// Of `names` (a resource's [`Resource::MAY_PLAN_PRIOR`]), the prior
+/// values of those both the prior state and the configuration set.
+fn prior_values(
+    names: &[&'static str],
     prior: &Value,
     config: &Value,
+) -> Vec<(&'static str, Value)> {
+    let set = |value: &Value, name| value.get(name).is_some_and(|v| !v.is_null());
+    names
+        .iter()
+        .filter(|name| set(config, name))
+        .filter_map(|name| Some((*name, prior.get(name).filter(|v| !v.is_null())?.clone())))
+        .collect()
+}
+
+/// Takes out of `planned` the attributes the resource planned as exactly
+/// their prior value (of `priors`, from [`prior_values`]), to be put back
+/// once the configuration is: Terraform accepts the prior value of a
+/// configured attribute when both are set (the configuration means the
+/// same), which is how a list read as a set plans no change for a
+/// reordered configuration.
+fn take_planned_prior(
+    planned: &mut Value,
+    priors: Vec<(&'static str, Value)>,
 ) -> Vec<(String, Value)> {
     let Value::Map(object) = planned else {
         return Vec::new();
     };
-    let set = |value: &Value, name| value.get(name).is_some_and(|v| !v.is_null());
-    let names: Vec<&str> = attributes
-        .iter()
-        .filter(|a| !a.is_computed() && set(prior, a.name) && set(config, a.name))
-        .filter(|a| object.get(a.name) == prior.get(a.name))
-        .map(|a| a.name)
-        .collect();
-    names
-        .into_iter()
-        .filter_map(|name| object.remove_entry(name))
-        .collect()
+    let mut kept = Vec::new();
+    for (name, prior) in priors {
+        if object.get(name) == Some(&prior) {
+            kept.extend(object.remove_entry(name));
+        }
+    }
+    kept
 }
 
 /// Null, or an object whose attributes are all null: no identity.
@@ -364,6 +378,8 @@ impl<R: Resource> AnyResource for Registered<R> {
         let mut planned = self.model(&proposed)?.unwrap_or_default();
         drop(proposed);
         let prior_model = self.model(&prior)?;
+        let priors = prior_values(R::MAY_PLAN_PRIOR, &prior, &config);
+        let prior = replaceable_part(attributes, prior);
         let config_model = self.model(&config)?.unwrap_or_default();
         let diagnostics =
             self.resource
@@ -373,8 +389,7 @@ impl<R: Resource> AnyResource for Registered<R> {
             return Err(diagnostics);
         }
         let mut state = planned.to_value();
-        let kept_prior = take_planned_prior(attributes, &mut state, &prior, &config);
-        let prior = replaceable_part(attributes, prior);
+        let kept_prior = take_planned_prior(&mut state, priors);
         // From the configuration rather than the proposal: they agree,
         // except that Terraform 1.0 proposes null for an empty nested map
         // and then rejects a plan that is not the configured empty map.

@@ -277,6 +277,7 @@ impl Resource for GroupMembersResource {
     const DESCRIPTION: &'static str = "The complete member list of one Domo group. Authoritative: members the group has in Domo that `user_ids` does not list are removed. Do not combine it with `domo_group_membership` for the same group: the two would undo each other's changes.";
     /// 1: `user_ids` is a list read as a set (version 0: a set).
     const SCHEMA_VERSION: i64 = 1;
+    const MAY_PLAN_PRIOR: &'static [&'static str] = &["user_ids"];
 
     fn validate(&self, config: &GroupMembersModel) -> Diagnostics {
         Diagnostics(
