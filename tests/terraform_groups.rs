@@ -21,6 +21,15 @@ async fn id_of(ws: &Workspace, address: &str) -> u64 {
         .unwrap_or_else(|| panic!("{address} has no numeric id in state"))
 }
 
+/// Whether a plan shows `out` leaving a member list and `into` joining it:
+/// as a removal and an addition, or, where Terraform diffs two lists of one
+/// length place by place, as the one changed into the other.
+fn swaps(plan: &str, out: u64, into: u64) -> bool {
+    let has = |text: String| plan.contains(&text);
+    (has(format!("- \"{out}\"")) && has(format!("+ \"{into}\"")))
+        || has(format!("~ \"{out}\" -> \"{into}\""))
+}
+
 fn members(store: &SimStore, group: u64) -> BTreeSet<u64> {
     store
         .group(group)
@@ -127,8 +136,7 @@ async fn lifecycle(config: SimConfig) {
     let plan = ws.plan().await.expect_code(2, "update");
     assert_eq!(plan_counts(&plan.stdout), Some((0, 3, 0)), "{}", plan.all());
     assert!(
-        plan.stdout.contains(&format!("+ \"{alan}\""))
-            && plan.stdout.contains(&format!("- \"{grace}\"")),
+        swaps(&plan.stdout, grace, alan),
         "the plan names who is added and removed\n{}",
         plan.all()
     );
@@ -146,12 +154,7 @@ async fn lifecycle(config: SimConfig) {
     assert!(store.remove_member_directly(eng, alan));
     let plan = ws.plan().await.expect_code(2, "drift");
     assert_eq!(plan_counts(&plan.stdout), Some((1, 2, 0)), "{}", plan.all());
-    assert!(
-        plan.stdout.contains(&format!("+ \"{ada}\""))
-            && plan.stdout.contains(&format!("- \"{grace}\"")),
-        "{}",
-        plan.all()
-    );
+    assert!(swaps(&plan.stdout, grace, ada), "{}", plan.all());
     assert!(
         plan.stdout.contains("\"Eng (renamed)\" -> \"Engineering\""),
         "{}",
@@ -636,4 +639,237 @@ async fn adding_and_removing_a_hundred_members_costs_one_call_each() {
     );
     assert_eq!(s.group_member_list_requests, 2, "{s:?}");
     ws.plan().await.expect_code(0, "clean");
+}
+
+/// One group with its whole member list, as a new user writes it: a
+/// `domo_group` and a `domo_group_members` listing every id, in `order`.
+fn whole_company(order: &[u64]) -> String {
+    let ids: Vec<String> = order.iter().map(|id| format!("\"{id}\"")).collect();
+    format!(
+        r#"resource "domo_group" "all" {{
+  name = "All employees"
+}}
+
+resource "domo_group_members" "all" {{
+  group_id = domo_group.all.id
+  user_ids = [
+    {}
+  ]
+}}
+"#,
+        ids.join(",\n    ")
+    )
+}
+
+/// Lines of a plan that show one list element added, removed or changed.
+fn element_lines(plan: &str) -> usize {
+    plan.lines()
+        .map(str::trim_start)
+        .filter(|l| ["+ \"", "- \"", "~ \""].iter().any(|p| l.starts_with(p)))
+        .count()
+}
+
+/// Member adds and removals the simulator served since its last reset.
+fn member_changes(store: &SimStore) -> (u64, u64) {
+    let s = store.stats();
+    (s.group_member_add_requests, s.group_member_remove_requests)
+}
+
+fn strings(ids: &[u64]) -> Vec<Value> {
+    ids.iter().map(|id| Value::String(id.to_string())).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_thousand_members_apply_plan_clean_repair_a_drift_exactly_and_ignore_order() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    // Seeded: 2,000 users through Terraform would test nothing more.
+    let users = store.seed_users(2010);
+    let (staff, outsiders) = users.split_at(2000);
+    // An order of the configuration's own: odd places, then even ones.
+    let order: Vec<u64> = staff
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .chain(staff.iter().step_by(2))
+        .copied()
+        .collect();
+    let staff_set: BTreeSet<u64> = staff.iter().copied().collect();
+    let ws = Workspace::new(&sim);
+    ws.write_config(&whole_company(&order));
+    ws.apply().await.expect_code(0, "first apply");
+    let group = id_of(&ws, "domo_group.all").await;
+    assert_eq!(members(&store, group), staff_set);
+    assert_eq!(member_changes(&store), (2000, 0));
+    // State holds the configuration's order.
+    assert_eq!(
+        ws.state_attr("domo_group_members.all", "user_ids").await,
+        Some(Value::Array(strings(&order)))
+    );
+    ws.plan()
+        .await
+        .expect_code(0, "clean after the first apply");
+
+    // Drift: three members removed in Domo, three others added.
+    let gone = [order[10], order[1000], order[1999]];
+    for id in gone {
+        assert!(store.remove_member_directly(group, id));
+    }
+    for id in &outsiders[..3] {
+        assert!(store.add_member_directly(group, *id));
+    }
+    let plan = ws.plan().await.expect_code(2, "drift");
+    assert_eq!(plan_counts(&plan.stdout), Some((0, 1, 0)), "{}", plan.all());
+    for id in gone.iter().chain(&outsiders[..3]) {
+        assert!(
+            plan.stdout.contains(&format!("\"{id}\"")),
+            "{id}\n{}",
+            plan.all()
+        );
+    }
+    // The drifted members, not the list: each shows in the drift found
+    // and in the change planned (an element changed in place counts once).
+    assert!(element_lines(&plan.stdout) <= 12, "{}", plan.all());
+    store.reset_stats();
+    ws.apply().await.expect_code(0, "repair");
+    assert_eq!(members(&store, group), staff_set);
+    assert_eq!(member_changes(&store), (3, 3));
+    ws.plan().await.expect_code(0, "clean after the repair");
+
+    // The same members in another order: no change, and nothing sent.
+    let mut sorted = order.clone();
+    sorted.sort_unstable();
+    ws.write_config(&whole_company(&sorted));
+    ws.plan()
+        .await
+        .expect_code(0, "a reordered list is no change");
+    store.reset_stats();
+    ws.apply().await.expect_code(0, "apply of a reordered list");
+    assert_eq!(member_changes(&store), (0, 0));
+    assert_eq!(
+        ws.state_attr("domo_group_members.all", "user_ids").await,
+        Some(Value::Array(strings(&order))),
+        "state keeps the order it had"
+    );
+
+    // A change of the configuration: five out, two in.
+    let leavers: BTreeSet<u64> = [
+        sorted[0],
+        sorted[7],
+        sorted[500],
+        sorted[1500],
+        sorted[1999],
+    ]
+    .into();
+    let changed: Vec<u64> = sorted
+        .iter()
+        .filter(|id| !leavers.contains(id))
+        .chain(&outsiders[5..7])
+        .copied()
+        .collect();
+    ws.write_config(&whole_company(&changed));
+    let plan = ws.plan().await.expect_code(2, "five out, two in");
+    assert_eq!(plan_counts(&plan.stdout), Some((0, 1, 0)), "{}", plan.all());
+    for id in &leavers {
+        assert!(
+            plan.stdout.contains(&format!("- \"{id}\"")),
+            "{id}\n{}",
+            plan.all()
+        );
+    }
+    for id in &outsiders[5..7] {
+        assert!(
+            plan.stdout.contains(&format!("+ \"{id}\"")),
+            "{id}\n{}",
+            plan.all()
+        );
+    }
+    store.reset_stats();
+    ws.apply().await.expect_code(0, "five out, two in");
+    let now: BTreeSet<u64> = changed.iter().copied().collect();
+    assert_eq!(members(&store, group), now);
+    assert_eq!(member_changes(&store), (2, 5));
+    ws.plan().await.expect_code(0, "clean after the change");
+
+    // An id listed twice: an error naming it, before any call to Domo.
+    let mut twice = changed.clone();
+    twice.push(changed[3]);
+    ws.write_config(&whole_company(&twice));
+    store.reset_stats();
+    let out = ws.plan().await.expect_code(1, "an id listed twice");
+    let flat = out.flat();
+    assert!(flat.contains("Repeated id"), "{flat}");
+    assert!(
+        flat.contains(&format!("lists an id more than once: \"{}\"", changed[3])),
+        "{flat}"
+    );
+    assert_eq!(store.stats().total_api_requests, 0);
+
+    ws.write_config(&whole_company(&changed));
+    store.reset_stats();
+    ws.destroy().await.expect_code(0, "destroy");
+    assert_eq!(member_changes(&store), (0, 1997));
+    assert!(store.group(group).is_none());
+    assert!(ws.state_list().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn state_of_the_release_that_stored_a_set_upgrades_with_a_clean_plan_and_no_change_in_domo() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    let group = store.seed_groups(1, 300)[0];
+    let ids: Vec<u64> = members(&store, group).into_iter().collect();
+    // The configuration lists them in an order of its own.
+    let mut order = ids.clone();
+    order.reverse();
+    let ws = Workspace::new(&sim);
+    ws.write_config(&member_list(group, order));
+    // What the previous release stored: schema version 0 and the set as
+    // Terraform writes a set of strings, sorted as strings.
+    let mut as_set: Vec<String> = ids.iter().map(u64::to_string).collect();
+    as_set.sort();
+    ws.write_state(
+        "domo_group_members",
+        &[(
+            "big",
+            vec![(
+                None,
+                serde_json::json!({
+                    "id": group.to_string(),
+                    "group_id": group.to_string(),
+                    "user_ids": as_set,
+                }),
+            )],
+        )],
+    );
+    store.reset_stats();
+    ws.plan()
+        .await
+        .expect_code(0, "the upgraded state plans clean");
+    ws.apply()
+        .await
+        .expect_code(0, "apply of the upgraded state");
+    let s = store.stats();
+    assert_eq!(member_changes(&store), (0, 0), "{s:?}");
+    // Reads only: tokens and the member listing.
+    assert_eq!(
+        s.total_api_requests,
+        s.token_requests + s.group_member_list_requests,
+        "{s:?}"
+    );
+    let state: Value =
+        serde_json::from_slice(&std::fs::read(ws.path().join("terraform.tfstate")).expect("state"))
+            .expect("state JSON");
+    let instance = &state["resources"][0]["instances"][0];
+    assert_eq!(instance["schema_version"], 1, "{instance}");
+    assert_eq!(
+        instance["attributes"]["user_ids"],
+        Value::Array(as_set.into_iter().map(Value::String).collect()),
+        "the set's order, kept"
+    );
+    ws.plan().await.expect_code(0, "clean after the upgrade");
 }

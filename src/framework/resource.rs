@@ -65,6 +65,11 @@ pub trait Resource: Send + Sync + 'static {
     const DESCRIPTION: &'static str;
     /// Bumped when stored state needs [`Resource::upgrade`].
     const SCHEMA_VERSION: i64 = 0;
+    /// Configured attributes that [`Resource::modify_plan`] may plan as
+    /// exactly their prior value, when the configuration means the same
+    /// (a list read as a set, listed in another order). Every other
+    /// configured attribute is planned as configured.
+    const MAY_PLAN_PRIOR: &'static [&'static str] = &[];
 
     /// Checks a configuration before any API call. Values may be unknown.
     fn validate(&self, _config: &Self::Model) -> Diagnostics {
@@ -277,24 +282,41 @@ impl<R: Resource> Registered<R> {
     }
 }
 
-/// The prior values of the configured attributes whose configured value
-/// means the same although written differently ([`Attribute::same_meaning`]):
-/// the plan keeps them, so that it shows no change.
-fn same_meaning_as_prior(
-    attributes: &[crate::protocol::Attribute],
+/// Of `names` (a resource's [`Resource::MAY_PLAN_PRIOR`]), the prior
+/// values of those both the prior state and the configuration set.
+fn prior_values(
+    names: &[&'static str],
     prior: &Value,
     config: &Value,
-) -> Vec<(String, Value)> {
-    attributes
+) -> Vec<(&'static str, Value)> {
+    let set = |value: &Value, name| value.get(name).is_some_and(|v| !v.is_null());
+    names
         .iter()
-        .filter(|a| !a.is_computed())
-        .filter_map(|a| {
-            let before = prior.get(a.name).filter(|v| !v.is_null())?;
-            let configured = config.get(a.name).filter(|v| !v.is_null())?;
-            let same = before != configured && (a.same_meaning)(before, configured);
-            same.then(|| (a.name.to_owned(), before.clone()))
-        })
+        .filter(|name| set(config, name))
+        .filter_map(|name| Some((*name, prior.get(name).filter(|v| !v.is_null())?.clone())))
         .collect()
+}
+
+/// Takes out of `planned` the attributes the resource planned as exactly
+/// their prior value (of `priors`, from [`prior_values`]), to be put back
+/// once the configuration is: Terraform accepts the prior value of a
+/// configured attribute when both are set (the configuration means the
+/// same), which is how a list read as a set plans no change for a
+/// reordered configuration.
+fn take_planned_prior(
+    planned: &mut Value,
+    priors: Vec<(&'static str, Value)>,
+) -> Vec<(String, Value)> {
+    let Value::Map(object) = planned else {
+        return Vec::new();
+    };
+    let mut kept = Vec::new();
+    for (name, prior) in priors {
+        if object.get(name) == Some(&prior) {
+            kept.extend(object.remove_entry(name));
+        }
+    }
+    kept
 }
 
 /// Null, or an object whose attributes are all null: no identity.
@@ -356,7 +378,7 @@ impl<R: Resource> AnyResource for Registered<R> {
         let mut planned = self.model(&proposed)?.unwrap_or_default();
         drop(proposed);
         let prior_model = self.model(&prior)?;
-        let same_as_prior = same_meaning_as_prior(attributes, &prior, &config);
+        let priors = prior_values(R::MAY_PLAN_PRIOR, &prior, &config);
         let prior = replaceable_part(attributes, prior);
         let config_model = self.model(&config)?.unwrap_or_default();
         let diagnostics =
@@ -367,12 +389,13 @@ impl<R: Resource> AnyResource for Registered<R> {
             return Err(diagnostics);
         }
         let mut state = planned.to_value();
+        let kept_prior = take_planned_prior(&mut state, priors);
         // From the configuration rather than the proposal: they agree,
         // except that Terraform 1.0 proposes null for an empty nested map
         // and then rejects a plan that is not the configured empty map.
         keep_configured(attributes, &mut state, config);
-        if let Value::Map(state) = &mut state {
-            state.extend(same_as_prior);
+        if let Value::Map(object) = &mut state {
+            object.extend(kept_prior);
         }
         let requires_replace = replacement_paths(attributes, &prior, &state);
         // A replacement is a new object, with an identity of its own.

@@ -83,13 +83,6 @@ pub trait FieldType: Sized {
     fn read(value: &Value, path: &AttributePath) -> Result<Field<Self>, Diagnostic>;
 
     fn write(&self) -> Value;
-
-    /// Whether two values of the attribute (prior and configured, neither
-    /// null nor unknown) mean the same although written differently; see
-    /// [`Attribute::same_meaning`].
-    fn same_meaning(_prior: &Value, _configured: &Value) -> bool {
-        false
-    }
 }
 
 fn wrong_type<T: FieldType>(value: &Value, path: &AttributePath) -> Diagnostic {
@@ -306,8 +299,9 @@ impl<T: FieldType> FieldType for BTreeMap<String, T> {
 ///
 /// Written back, entries that still hold what Terraform sent keep exactly
 /// its value and type, so that a plan or state built from them matches the
-/// configuration; changed or new entries are written with their non-null
-/// attributes. Two values with equal entries mean the same.
+/// configuration; changed or new entries are written in the shape the
+/// others have. Two values with equal entries are equal (they mean the
+/// same, however written).
 #[derive(Clone, Debug)]
 pub struct DynamicMap<T> {
     entries: BTreeMap<String, T>,
@@ -637,12 +631,6 @@ impl<T: FieldType + PartialEq> FieldType for DynamicMap<T> {
             value: Value::Map(values),
         }))
     }
-
-    fn same_meaning(prior: &Value, configured: &Value) -> bool {
-        let path = AttributePath::default();
-        let read = |v: &Value| Self::read_entries(&Typed::read(v).value, &path);
-        matches!((read(prior), read(configured)), (Ok(Field::Known(a)), Ok(Field::Known(b))) if a == b)
-    }
 }
 
 impl<T: FieldType> Field<T> {
@@ -811,7 +799,6 @@ impl AttributeSpec {
             nested: self.nested,
             fields: T::element_attributes(),
             description: self.description,
-            same_meaning: T::same_meaning,
         }
     }
 
@@ -1226,7 +1213,9 @@ mod tests {
     }
 
     #[test]
-    fn dynamic_maps_mean_the_same_when_their_entries_read_the_same() {
+    fn dynamic_maps_are_equal_when_their_entries_read_the_same() {
+        let path = AttributePath::root("users");
+        let read = |value: Value| DynamicMap::<Entry>::read(&value, &path).unwrap();
         let a = typed(
             r#"{"type":["object",{"k":["object",{"name":"string"}]}],"value":{"k":{"name":"1"}}}"#,
         );
@@ -1236,8 +1225,12 @@ mod tests {
         let c = typed(
             r#"{"type":["object",{"k":["object",{"name":"string"}]}],"value":{"k":{"name":"2"}}}"#,
         );
-        assert!(DynamicMap::<Entry>::same_meaning(&a, &b));
-        assert!(!DynamicMap::<Entry>::same_meaning(&a, &c));
+        assert_eq!(
+            read(a.clone()),
+            read(b),
+            "written differently, the same entries"
+        );
+        assert_ne!(read(a), read(c));
     }
 
     #[test]

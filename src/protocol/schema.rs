@@ -4,7 +4,6 @@
 //! (through `GetProviderSchema`, as protobuf with cty type JSON), the typed
 //! value readers (which attribute is computed), and the docs generator.
 
-use super::value::Value;
 use crate::proto::tfplugin6 as pb;
 
 /// A cty type.
@@ -89,16 +88,6 @@ pub struct Attribute {
     pub fields: Vec<Attribute>,
     /// Markdown; sent to Terraform as such, and copied into `docs/`.
     pub description: String,
-    /// Whether a prior value and a configured one mean the same although
-    /// written differently. When they do, the plan keeps the prior value
-    /// (Terraform accepts the prior value in place of the configured one)
-    /// and shows no change.
-    pub same_meaning: fn(&Value, &Value) -> bool,
-}
-
-/// For attributes whose values mean the same only when equal.
-pub fn never_the_same(_: &Value, _: &Value) -> bool {
-    false
 }
 
 impl Attribute {
@@ -112,7 +101,6 @@ impl Attribute {
             nested: false,
             fields: Vec::new(),
             description: description.to_owned(),
-            same_meaning: never_the_same,
         }
     }
 

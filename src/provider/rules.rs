@@ -3,7 +3,7 @@
 //! returning the diagnostic that points at the attribute. Values not known
 //! yet pass: they are checked again once known.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use crate::domo::roles::{default_role_names, role_id_of, DEFAULT_ROLES};
 use crate::protocol::{AttributePath, Diagnostic, Field};
@@ -220,10 +220,10 @@ pub fn check_id(value: &Field<String>, what: &str, path: AttributePath) -> Optio
     })
 }
 
-/// Elements of a set of ids that are not Domo ids, in one diagnostic
+/// Elements of a list of ids that are not Domo ids, in one diagnostic
 /// pointing at `path`; `what` names the objects, e.g. "Domo user".
-pub fn check_id_set(
-    value: &Field<BTreeSet<String>>,
+pub fn check_id_list(
+    value: &Field<Vec<String>>,
     what: &str,
     path: AttributePath,
 ) -> Option<Diagnostic> {
@@ -248,9 +248,44 @@ pub fn check_id_set(
     })
 }
 
-/// Parses a set of ids already checked with [`check_id_set`].
-pub fn parse_id_set(ids: &BTreeSet<String>) -> Option<BTreeSet<u64>> {
-    ids.iter().map(|id| parse_id(id)).collect()
+/// Ids a list with set meaning holds more than once ("7" and "007" are the
+/// same id), in one diagnostic pointing at the first repeat.
+pub fn check_no_repeated_ids(
+    value: &Field<Vec<String>>,
+    path: AttributePath,
+) -> Option<Diagnostic> {
+    let ids = value.known()?;
+    let mut seen = HashSet::with_capacity(ids.len());
+    let mut first_repeat = None;
+    let mut repeated = Vec::new();
+    for (i, text) in ids.iter().enumerate() {
+        let id = parse_id(text).map_or_else(|| text.clone(), |id| id.to_string());
+        if !seen.insert(id.clone()) {
+            first_repeat.get_or_insert(i);
+            if !repeated.contains(&id) {
+                repeated.push(id);
+            }
+        }
+    }
+    let at = first_repeat?;
+    let listed: Vec<String> = repeated.iter().map(|id| format!("\"{id}\"")).collect();
+    Some(
+        Diagnostic::error(
+            "Repeated id",
+            format!(
+                "{} lists {} more than once: {}. Each id may appear once (the order does not matter); remove the repeats.",
+                path_name(&path),
+                if repeated.len() == 1 { "an id" } else { "ids" },
+                listed.join(", ")
+            ),
+        )
+        .at(path.index(at as i64)),
+    )
+}
+
+/// Parses ids already checked with [`check_id_list`].
+pub fn parse_id_set<'a>(ids: impl IntoIterator<Item = &'a String>) -> Option<BTreeSet<u64>> {
+    ids.into_iter().map(|id| parse_id(id)).collect()
 }
 
 /// A data source's two selectors, of which exactly one must be set (an
@@ -369,17 +404,19 @@ mod tests {
         assert!(d.detail.contains("role_id"), "{}", d.detail);
         let d = check_not_blank(&known("  "), AttributePath::root("name")).unwrap();
         assert_eq!(d.summary, "Empty name");
-        let set = |ids: &[&str]| Field::Known(ids.iter().map(|s| s.to_string()).collect());
-        let d = check_id_set(
-            &set(&["12", "ada", "x"]),
+        let list = |ids: &[&str]| Field::Known(ids.iter().map(|s| s.to_string()).collect());
+        let d = check_id_list(
+            &list(&["12", "ada", "x"]),
             "Domo user",
             AttributePath::root("user_ids"),
         )
         .unwrap();
         assert_eq!(d.attribute, Some(AttributePath::root("user_ids")));
         assert!(d.detail.contains("\"ada\", \"x\""), "{}", d.detail);
-        assert!(check_id_set(&set(&["1", " 2"]), "Domo user", AttributePath::root("u")).is_none());
-        assert!(check_id_set(&Field::Unknown, "Domo user", AttributePath::root("u")).is_none());
+        assert!(
+            check_id_list(&list(&["1", " 2"]), "Domo user", AttributePath::root("u")).is_none()
+        );
+        assert!(check_id_list(&Field::Unknown, "Domo user", AttributePath::root("u")).is_none());
         let d = check_id(&known("x1"), "Domo user", AttributePath::root("id")).unwrap();
         assert_eq!(d.summary, "Invalid Domo user id");
         assert!(check_id(&known(" 42 "), "Domo user", AttributePath::root("id")).is_none());

@@ -2,8 +2,19 @@
 //!
 //! What this resource promises:
 //! - after apply, the group's members are exactly `user_ids`: members Domo
-//!   has that the set lacks are removed, and the plan shows every user
-//!   added and removed (Terraform's set diff);
+//!   has that the list lacks are removed, and the plan shows every user
+//!   added and removed;
+//! - `user_ids` is a list with the meaning of a set, because Terraform
+//!   checks a set's every element against every other after each apply
+//!   (minutes at 7,000 members) and a list's element by element: the order
+//!   is the configuration's and never makes a change (a reordered list
+//!   plans the prior value, which Terraform accepts for a configured
+//!   attribute), an id listed twice is an error, and refresh keeps the
+//!   stored order: members Domo has that state lacks take the places of
+//!   members it no longer has, in id order, the rest go at the end (see
+//!   [`in_order`]);
+//! - state stored as a set by schema version 0 upgrades to the list
+//!   without a call to Domo (same ids, same order);
 //! - refresh reads the group's member listing page by page (500 a page),
 //!   never a request per member: a 5,000-member group costs 11 requests;
 //! - apply makes one request per user added or removed, as many at once as
@@ -13,15 +24,16 @@
 //!   apply then fails on that user alone, pointing at `user_ids`;
 //! - a partly failed update stores what was done, so state stays true.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 
 use crate::domo::{DomoClient, MemberChanges};
 use crate::framework::{Identity, Outcome, Resource};
 use crate::model;
 use crate::protocol::{AttributePath, Diagnostic, Diagnostics, Field};
 use crate::provider::errors::{api_error, Action, ObjectKind};
-use crate::provider::models::id_strings;
-use crate::provider::rules::{check_id, check_id_set, numeric_id, parse_id, parse_id_set};
+use crate::provider::rules::{
+    check_id, check_id_list, check_no_repeated_ids, numeric_id, parse_id, parse_id_set,
+};
 
 model! {
     /// A `domo_group_members` as Terraform holds it.
@@ -32,10 +44,12 @@ model! {
         /// `domo_group.sales.id`. Changing it removes the members from the
         /// old group and adds them to the new one.
         group_id: Field<String> [required, requires_replace],
-        /// Ids of every member of the group, such as `domo_user.ada.id`.
-        /// Authoritative: members Domo has that are not listed here are
-        /// removed. An empty set leaves the group without members.
-        user_ids: Field<BTreeSet<String>> [required],
+        /// Ids of every member of the group, such as `domo_user.ada.id`, in
+        /// any order: a list read as a set (the order never makes a change;
+        /// an id listed twice is an error). Authoritative: members Domo has
+        /// that are not listed here are removed. An empty list leaves the
+        /// group without members.
+        user_ids: Field<Vec<String>> [required],
     }
 }
 
@@ -90,20 +104,62 @@ impl GroupMembersModel {
             })
     }
 
-    /// State for the group `group_id` with these members, spelled as
-    /// `spelled` has them.
-    fn with_members(
+    /// State for the group `group_id` with these members, in the order
+    /// and spelling of `ordered` (see [`in_order`]).
+    fn with_members<'a>(
         group_id: &Field<String>,
         members: &BTreeSet<u64>,
-        spelled: Option<&BTreeSet<String>>,
+        ordered: impl IntoIterator<Item = &'a String> + Clone,
     ) -> Self {
-        let members: Vec<u64> = members.iter().copied().collect();
         GroupMembersModel {
             id: group_id.clone(),
             group_id: group_id.clone(),
-            user_ids: Field::Known(id_strings(&members, spelled)),
+            user_ids: Field::Known(in_order(members, ordered)),
         }
     }
+}
+
+/// `members` as a list in the order and spelling of `ordered` (the list
+/// state had), once each: a member `ordered` lacks takes the place of one
+/// it lists that is no longer a member, in id order, and those left over
+/// go at the end. Only real changes then show in a plan: Terraform diffs
+/// two lists of one length place by place, so a drift of three members
+/// out and three in shows as three lines, not as every later place
+/// shifted by one.
+fn in_order<'a>(
+    members: &BTreeSet<u64>,
+    ordered: impl IntoIterator<Item = &'a String> + Clone,
+) -> Vec<String> {
+    let listed: HashSet<u64> = ordered
+        .clone()
+        .into_iter()
+        .filter_map(|t| parse_id(t))
+        .collect();
+    let mut newcomers = members.iter().filter(|id| !listed.contains(id));
+    let mut placed = HashSet::with_capacity(members.len());
+    let mut out = Vec::with_capacity(members.len());
+    for text in ordered {
+        match parse_id(text) {
+            Some(id) if members.contains(&id) => {
+                if placed.insert(id) {
+                    out.push(text.clone());
+                }
+            }
+            _ => out.extend(newcomers.next().map(u64::to_string)),
+        }
+    }
+    out.extend(newcomers.map(u64::to_string));
+    out
+}
+
+/// Whether two lists of ids hold the same ids (in any order, however
+/// spelled); a list holding an id that is not one is never the same.
+fn same_ids(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len()
+        && match (parse_id_set(a), parse_id_set(b)) {
+            (Some(a_ids), Some(b_ids)) => a_ids.len() == a.len() && a_ids == b_ids,
+            _ => false,
+        }
 }
 
 /// The members that `changes` made true, starting from `before`.
@@ -219,6 +275,9 @@ impl Resource for GroupMembersResource {
     type Identity = GroupMembersIdentity;
     const TYPE_NAME: &'static str = "domo_group_members";
     const DESCRIPTION: &'static str = "The complete member list of one Domo group. Authoritative: members the group has in Domo that `user_ids` does not list are removed. Do not combine it with `domo_group_membership` for the same group: the two would undo each other's changes.";
+    /// 1: `user_ids` is a list read as a set (version 0: a set).
+    const SCHEMA_VERSION: i64 = 1;
+    const MAY_PLAN_PRIOR: &'static [&'static str] = &["user_ids"];
 
     fn validate(&self, config: &GroupMembersModel) -> Diagnostics {
         Diagnostics(
@@ -228,11 +287,12 @@ impl Resource for GroupMembersResource {
                     "Domo group",
                     AttributePath::root("group_id"),
                 ),
-                check_id_set(
+                check_id_list(
                     &config.user_ids,
                     "Domo user",
                     AttributePath::root("user_ids"),
                 ),
+                check_no_repeated_ids(&config.user_ids, AttributePath::root("user_ids")),
             ]
             .into_iter()
             .flatten()
@@ -242,12 +302,27 @@ impl Resource for GroupMembersResource {
 
     fn modify_plan(
         &self,
-        _prior: Option<&GroupMembersModel>,
+        prior: Option<&GroupMembersModel>,
         planned: &mut GroupMembersModel,
-        _config: &GroupMembersModel,
+        config: &GroupMembersModel,
     ) -> Diagnostics {
         // The id is the group id, known as soon as group_id is.
         planned.id = planned.group_id.clone();
+        // Checked again here: validation may have seen the list unknown.
+        if let Some(repeated) =
+            check_no_repeated_ids(&config.user_ids, AttributePath::root("user_ids"))
+        {
+            return repeated.into();
+        }
+        // The same members in another order: no change.
+        if let (Some(before), Some(wanted)) = (
+            prior.and_then(|p| p.user_ids.known()),
+            config.user_ids.known(),
+        ) {
+            if same_ids(before, wanted) {
+                planned.user_ids = Field::Known(before.clone());
+            }
+        }
         Diagnostics::default()
     }
 
@@ -301,7 +376,7 @@ impl Resource for GroupMembersResource {
         let mut outcome = Outcome::new(GroupMembersModel::with_members(
             &current.group_id,
             &members,
-            known,
+            known.into_iter().flatten(),
         ));
         if let Some(warning) = deleted_users_warning(client, group_id, vanished.into_iter()).await {
             outcome = outcome.with_diagnostic(warning);
@@ -330,18 +405,16 @@ impl Resource for GroupMembersResource {
         }
         // Store what was done, with the errors: state stays true.
         let now = after(&before, &changes);
-        let spelled: BTreeSet<String> = planned
+        let ordered = planned
             .user_ids
             .known()
             .into_iter()
             .chain(prior.user_ids.known())
-            .flatten()
-            .cloned()
-            .collect();
+            .flatten();
         let mut outcome = Outcome::new(GroupMembersModel::with_members(
             &planned.group_id,
             &now,
-            Some(&spelled),
+            ordered,
         ));
         outcome.diagnostics = failures(group_id, &changes);
         Ok(outcome)
@@ -362,10 +435,23 @@ impl Resource for GroupMembersResource {
         let mut outcome = Outcome::new(GroupMembersModel::with_members(
             &prior.group_id,
             &now,
-            prior.user_ids.known(),
+            prior.user_ids.known().into_iter().flatten(),
         ));
         outcome.diagnostics = failures(group_id, &changes);
         Ok(outcome)
+    }
+
+    fn upgrade(
+        &self,
+        version: i64,
+        state: GroupMembersModel,
+    ) -> Result<GroupMembersModel, Diagnostics> {
+        // Version 0 stored the set as a JSON array of its ids, in the set's
+        // (sorted) order: read as the list, it is the same members in the
+        // same order, with no call to Domo. Refresh keeps that order, and
+        // the plan keeps it for a configuration listing the same members.
+        debug_assert!(version <= Self::SCHEMA_VERSION);
+        Ok(state)
     }
 
     async fn import(
@@ -384,7 +470,7 @@ impl Resource for GroupMembersResource {
             Ok(members) => Ok(Outcome::new(GroupMembersModel::with_members(
                 &Field::Known(group_id.to_string()),
                 &members.into_iter().collect(),
-                None,
+                [],
             ))),
             Err(e) if e.is_not_found() => Err(Diagnostic::error(
                 "Cannot import: no such Domo group",
@@ -442,6 +528,92 @@ mod tests {
         assert_eq!(
             planned.requires_replace,
             vec![AttributePath::root("group_id")]
+        );
+    }
+
+    fn user_ids_of(value: &Value) -> Vec<String> {
+        let m = GroupMembersModel::from_value(value).unwrap().unwrap();
+        m.user_ids.known().cloned().unwrap()
+    }
+
+    #[test]
+    fn a_reordered_list_plans_the_prior_order_and_a_changed_one_the_configured() {
+        let r = register(GroupMembersResource);
+        let prior = config("7", &["3", "1", "2"]);
+        let reordered = config("7", &["2", "3", "01"]);
+        let planned = r
+            .plan(prior.clone(), reordered.clone(), reordered, Value::Null)
+            .unwrap();
+        assert_eq!(
+            planned.state.get("user_ids"),
+            prior.get("user_ids"),
+            "no change: the prior value, exactly"
+        );
+        let changed = config("7", &["2", "3", "4"]);
+        let planned = r
+            .plan(prior.clone(), changed.clone(), changed, Value::Null)
+            .unwrap();
+        assert_eq!(user_ids_of(&planned.state), ["2", "3", "4"]);
+        // A create plans the configuration as written.
+        let c = config("7", &["3", "1"]);
+        let planned = r.plan(Value::Null, c.clone(), c, Value::Null).unwrap();
+        assert_eq!(user_ids_of(&planned.state), ["3", "1"]);
+    }
+
+    #[test]
+    fn an_id_listed_twice_fails_naming_it_at_validation_and_at_plan() {
+        let r = register(GroupMembersResource);
+        let twice = config("7", &["5", "1", "05", "2", "1"]);
+        let d = r.validate(&twice);
+        assert_eq!(d.0.len(), 1, "{d:?}");
+        assert_eq!(
+            d.0[0].attribute,
+            Some(AttributePath::root("user_ids").index(2))
+        );
+        assert!(
+            d.0[0].detail.contains(r#"more than once: "5", "1""#),
+            "{}",
+            d.0[0].detail
+        );
+        let d = r
+            .plan(Value::Null, twice.clone(), twice, Value::Null)
+            .unwrap_err();
+        assert_eq!(d.0[0].summary, "Repeated id");
+    }
+
+    #[test]
+    fn refresh_keeps_the_stored_order_newcomers_taking_the_places_of_members_gone() {
+        let stored: Vec<String> = ["30", "010", "20", "x"].map(String::from).to_vec();
+        let members = BTreeSet::from([10, 20, 5, 40, 50]);
+        // 5 takes the place of 30, 40 that of "x"; 50 goes at the end.
+        assert_eq!(in_order(&members, &stored), ["5", "010", "20", "40", "50"]);
+        let fewer = BTreeSet::from([20]);
+        assert_eq!(in_order(&fewer, &stored), ["20"]);
+        assert_eq!(in_order(&members, []), ["5", "10", "20", "40", "50"]);
+        assert!(same_ids(
+            &stored[..3],
+            &["20".into(), "30".into(), "10".into()]
+        ));
+        assert!(!same_ids(
+            &["1".into(), "01".into()],
+            &["1".into(), "2".into()]
+        ));
+        assert!(!same_ids(&stored, &stored[..3]));
+    }
+
+    #[test]
+    fn state_stored_as_a_set_upgrades_to_the_same_list() {
+        let r = register(GroupMembersResource);
+        assert_eq!(r.schema().version, 1);
+        let stored = crate::protocol::value::decode_json(
+            br#"{"id":"7","group_id":"7","user_ids":["10","2","30"]}"#,
+        )
+        .unwrap();
+        let upgraded = r.upgrade(0, &stored).unwrap();
+        assert_eq!(user_ids_of(&upgraded), ["10", "2", "30"]);
+        assert_eq!(
+            r.schema().to_proto().block.unwrap().attributes[2].r#type,
+            br#"["list","string"]"#
         );
     }
 

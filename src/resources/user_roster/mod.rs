@@ -70,6 +70,9 @@ impl Resource for UserRosterResource {
     /// 1: `users` became `dynamic` (it was a nested map); earlier state
     /// reads as it is, with no call to Domo.
     const SCHEMA_VERSION: i64 = 1;
+    /// `users` written differently but holding the same people keeps its
+    /// stored form (see `plan`).
+    const MAY_PLAN_PRIOR: &'static [&'static str] = &["users"];
     const DESCRIPTION: &'static str = "Many users of a Domo instance in one resource: a map keyed by email address, each entry with what a `domo_user` sets. Made for synchronising a whole company's accounts (tens of thousands of people) from a file, with one plan entry per person that changes. Removing an entry deletes the user in Domo unless `on_removal = \"keep\"`.";
 
     fn validate(&self, config: &RosterModel) -> Diagnostics {

@@ -42,6 +42,16 @@ pub(super) fn plan_roster(
         // emptied map is planned, and guarded, as the removal it is.
         planned.users = config.users.clone();
     }
+    // The same people written differently (a number where a string was,
+    // an explicit null): the stored value, so that the plan shows no
+    // change (see `MAY_PLAN_PRIOR`).
+    if let (Some(before), Field::Known(wanted)) =
+        (prior.and_then(|p| p.users.known()), &config.users)
+    {
+        if before == wanted {
+            planned.users = Field::Known(before.clone());
+        }
+    }
     let Field::Known(users) = &planned.users else {
         planned.accounts = Field::Unknown;
         return Diagnostics::default();
