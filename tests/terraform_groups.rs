@@ -793,6 +793,30 @@ async fn two_thousand_members_apply_plan_clean_repair_a_drift_exactly_and_ignore
     assert_eq!(member_changes(&store), (2, 5));
     ws.plan().await.expect_code(0, "clean after the change");
 
+    // One out at the top, one in at the end: the list keeps its length, so
+    // Terraform shows it place by place; a warning names who joins and who
+    // leaves, and the apply sends exactly that.
+    let shifted: Vec<u64> = changed[1..]
+        .iter()
+        .chain(&outsiders[7..8])
+        .copied()
+        .collect();
+    ws.write_config(&whole_company(&shifted));
+    let plan = ws.plan().await.expect_code(2, "one out, one in");
+    let shown = plan.flat();
+    assert!(shown.contains("Members that join and leave"), "{shown}");
+    assert!(
+        shown.contains(&format!(
+            "adds 1 member(s) to the group ({}) and removes 1 ({})",
+            outsiders[7], changed[0]
+        )),
+        "{shown}"
+    );
+    store.reset_stats();
+    ws.apply().await.expect_code(0, "one out, one in");
+    assert_eq!(member_changes(&store), (1, 1));
+    let changed = shifted;
+
     // An id listed twice: an error naming it, before any call to Domo.
     let mut twice = changed.clone();
     twice.push(changed[3]);

@@ -162,6 +162,43 @@ fn same_ids(a: &[String], b: &[String]) -> bool {
         }
 }
 
+/// A warning saying who joins and who leaves, when Terraform's plan cannot:
+/// it shows two lists of one length place by place, so a member leaving
+/// near the top and another joining near the end shows every place in
+/// between as changed (`~ "old" -> "new"`).
+fn changes_shown_place_by_place(before: &[String], wanted: &[String]) -> Option<Diagnostic> {
+    if before.len() != wanted.len() {
+        return None;
+    }
+    let (old, new) = (parse_id_set(before)?, parse_id_set(wanted)?);
+    let joining: Vec<String> = new.difference(&old).map(u64::to_string).collect();
+    let leaving: Vec<String> = old.difference(&new).map(u64::to_string).collect();
+    let places = before.iter().zip(wanted).filter(|(a, b)| a != b).count();
+    if places <= joining.len() {
+        return None;
+    }
+    let listed = |ids: &[String]| {
+        let shown = ids.iter().take(20).cloned().collect::<Vec<_>>().join(", ");
+        match ids.len() {
+            n if n > 20 => format!("{shown} and {} more", n - 20),
+            _ => shown,
+        }
+    };
+    Some(
+        Diagnostic::warning(
+            "Members that join and leave",
+            format!(
+                "This plan adds {} member(s) to the group ({}) and removes {} ({}); no other member changes. Terraform shows a list that keeps its length place by place, so the {places} places it marks as changed include members who stay.",
+                joining.len(),
+                listed(&joining),
+                leaving.len(),
+                listed(&leaving),
+            ),
+        )
+        .at(AttributePath::root("user_ids")),
+    )
+}
+
 /// The members that `changes` made true, starting from `before`.
 fn after(before: &BTreeSet<u64>, changes: &MemberChanges) -> BTreeSet<u64> {
     let mut now = before.clone();
@@ -321,6 +358,8 @@ impl Resource for GroupMembersResource {
         ) {
             if same_ids(before, wanted) {
                 planned.user_ids = Field::Known(before.clone());
+            } else if let Some(summary) = changes_shown_place_by_place(before, wanted) {
+                return summary.into();
             }
         }
         Diagnostics::default()
@@ -496,6 +535,35 @@ mod tests {
             user_ids: Field::Known(users.iter().map(|s| s.to_string()).collect()),
         }
         .to_value()
+    }
+
+    fn ids(range: std::ops::RangeInclusive<u32>) -> Vec<String> {
+        range.map(|i| i.to_string()).collect()
+    }
+
+    #[test]
+    fn a_shifted_list_of_one_length_is_summed_up_by_who_joins_and_leaves() {
+        // One leaves at the top, one joins at the end: Terraform would show
+        // seven places changed.
+        let warning = changes_shown_place_by_place(&ids(1..=7), &ids(2..=8)).expect("a warning");
+        assert!(
+            warning
+                .detail
+                .contains("adds 1 member(s) to the group (8) and removes 1 (1)"),
+            "{}",
+            warning.detail
+        );
+        assert!(
+            warning.detail.contains("the 7 places"),
+            "{}",
+            warning.detail
+        );
+        // One replaced in its place: the plan shows exactly that.
+        let mut swapped = ids(1..=7);
+        swapped[3] = "9".into();
+        assert!(changes_shown_place_by_place(&ids(1..=7), &swapped).is_none());
+        // Lengths differ: Terraform shows additions and removals.
+        assert!(changes_shown_place_by_place(&ids(1..=7), &ids(2..=9)).is_none());
     }
 
     #[test]
