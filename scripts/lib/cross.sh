@@ -16,7 +16,8 @@
 #                            wrapper that finds Debian's libLLVM),
 #                            CROSS_ZIGBUILD, CROSS_ZIG and CROSS_LINK_DIR
 #   cross_build TRIPLE       cargo-zigbuild's release build of the provider
-#                            for TRIPLE; prints the binary's path
+#                            for TRIPLE (CROSS_PROFILE=dev: a debug build);
+#                            prints the binary's path
 
 CROSS_PYPI_PINS=(ziglang==0.17.1 cargo-zigbuild==0.24.1)
 CROSS_DEBIAN_PACKAGES=(rustc-web rust-web-src libstd-rust-web-dev libllvm22)
@@ -96,10 +97,23 @@ cross_build() {
   local triple=$1 exe=terraform-provider-domo
   case "$triple" in *windows*) exe="$exe.exe" ;; esac
   local target_dir=${CROSS_TARGET_DIR:-$(cargo_target_dir)}
+  local profile=${CROSS_PROFILE:-release} out_dir=release
+  [ "$profile" = release ] || out_dir=debug
+  local link_args=(-L "native=$CROSS_LINK_DIR")
+  case "$triple" in
+    *-apple-darwin)
+      # zig has libSystem's stubs but no SDK frameworks: text stubs of the
+      # two the provider links (scripts/lib/macos-framework-stubs.py).
+      cargo fetch --locked >&2
+      python3 "$(dirname "${BASH_SOURCE[0]}")/macos-framework-stubs.py" Cargo.lock \
+        "${CARGO_HOME:-$HOME/.cargo}"/registry/src/* "$CROSS_LINK_DIR/macos" || return 1
+      link_args+=(-C "link-arg=-F$CROSS_LINK_DIR/macos")
+      ;;
+  esac
   RUSTC="$CROSS_RUSTC" RUSTC_BOOTSTRAP=1 CARGO_ZIGBUILD_ZIG_PATH="$CROSS_ZIG" \
     CARGO_TARGET_DIR="$target_dir" \
-    "$CROSS_ZIGBUILD" rustc --release --locked --bin terraform-provider-domo \
+    "$CROSS_ZIGBUILD" rustc --profile "$profile" --locked --bin terraform-provider-domo \
     -Zbuild-std=std,panic_abort --target "$triple" \
-    -- -L "native=$CROSS_LINK_DIR" -C strip=symbols >&2 || return 1
-  echo "$target_dir/${triple%%.[0-9]*}/release/$exe"
+    -- "${link_args[@]}" -C strip=symbols >&2 || return 1
+  echo "$target_dir/${triple%%.[0-9]*}/$out_dir/$exe"
 }
