@@ -20,7 +20,9 @@
 #                            prints the binary's path
 
 CROSS_PYPI_PINS=(ziglang==0.17.1 cargo-zigbuild==0.24.1)
-CROSS_DEBIAN_PACKAGES=(rustc-web rust-web-src libstd-rust-web-dev libllvm22)
+# llvm-22 for llvm-objcopy, which rustc runs (as rust-objcopy) to strip
+# macOS binaries.
+CROSS_DEBIAN_PACKAGES=(rustc-web rust-web-src libstd-rust-web-dev libllvm22 llvm-22)
 
 _cross_dir() {
   echo "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.tools/cross"
@@ -29,7 +31,7 @@ _cross_dir() {
 ensure_cross_toolchain() {
   local dir
   dir=$(_cross_dir)
-  if [ ! -x "$dir/rust/usr/bin/rustc" ]; then
+  if [ ! -x "$dir/rust/usr/bin/rustc" ] || [ ! -x "$dir/rust/usr/lib/llvm-22/bin/llvm-objcopy" ]; then
     echo "== Installing Debian's rustc-web, its LLVM and Rust's library source into $dir/rust" >&2
     command -v apt-get >/dev/null || {
       echo "error: building for other platforms needs Debian's rustc-web packages (apt-get)" >&2
@@ -55,6 +57,9 @@ ensure_cross_toolchain() {
     rm -rf "$dir/rust" "$debs"
     mv "$dir/rust.tmp" "$dir/rust"
   fi
+  local host_tools="$dir/rust/usr/lib/rustlib/x86_64-unknown-linux-gnu/bin"
+  mkdir -p "$host_tools"
+  ln -sf ../../../llvm-22/bin/llvm-objcopy "$host_tools/rust-objcopy"
   # rustc finds its sysroot (std's source for -Zbuild-std) from its own
   # path; the wrapper only adds where Debian's libLLVM and rustc_driver are.
   mkdir -p "$dir/bin"
