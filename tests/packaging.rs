@@ -34,6 +34,8 @@ fn package(dist: &Path) -> Package {
         .env("DIST_DIR", dist)
         .env_remove("GOOS")
         .env_remove("GOARCH")
+        .env_remove("GPG_FINGERPRINT")
+        .env_remove("GPG_KEY_FILE")
         .output()
         .expect("run scripts/package");
     assert!(
@@ -41,6 +43,15 @@ fn package(dist: &Path) -> Package {
         "scripts/package failed:\n{}\n{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
+    );
+    // Without a key the set is unsigned, and the script says so.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("GPG_FINGERPRINT is not set")
+            && stderr.contains(&format!(
+                "terraform-provider-domo_{VERSION}_SHA256SUMS is not signed"
+            )),
+        "{stderr}"
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let lines: Vec<PathBuf> = stdout.lines().map(PathBuf::from).collect();

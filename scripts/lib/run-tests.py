@@ -38,6 +38,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # Integration test binaries, most expensive first, so that the longest jobs
 # start early; binaries not named here come after them.
 ORDER = [
+    # Cross-compiles the provider for Windows before its Terraform run.
+    "windows_wine",
     "terraform_roster",
     "terraform_faults",
     "terraform_user",
@@ -45,6 +47,7 @@ ORDER = [
     "terraform_scale",
     "terraform_data_sources",
     "packaging",
+    "registry_install",
     "logging",
     "terraform_provider",
     "protocol",

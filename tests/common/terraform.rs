@@ -121,6 +121,18 @@ impl TfResult {
     }
 }
 
+/// A CLI config whose `dev_overrides` take the provider from `provider_dir`.
+fn write_dev_overrides(cli_config: &Path, provider_dir: &Path) {
+    std::fs::write(
+        cli_config,
+        format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"{SOURCE}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+            provider_dir.display()
+        ),
+    )
+    .expect("write CLI config");
+}
+
 pub struct Workspace {
     pub dir: tempfile::TempDir,
     cli_config: PathBuf,
@@ -142,14 +154,7 @@ impl Workspace {
             .expect("binary dir")
             .to_path_buf();
         let cli_config = dir.path().join("terraformrc");
-        std::fs::write(
-            &cli_config,
-            format!(
-                "provider_installation {{\n  dev_overrides {{\n    \"{SOURCE}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-                provider_dir.display()
-            ),
-        )
-        .expect("write CLI config");
+        write_dev_overrides(&cli_config, &provider_dir);
         let env = vec![
             ("DOMO_API_HOST".into(), sim.base_url()),
             ("DOMO_CLIENT_ID".into(), client_id.into()),
@@ -179,6 +184,12 @@ impl Workspace {
 
     pub fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Points `dev_overrides` at `dir` (which holds a
+    /// `terraform-provider-domo`) instead of this build's binaries.
+    pub fn override_provider_dir(&self, dir: &Path) {
+        write_dev_overrides(&self.cli_config, dir);
     }
 
     /// Sets an extra environment variable for Terraform (and so the provider).
