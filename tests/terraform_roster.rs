@@ -1215,7 +1215,7 @@ async fn entries_keep_the_form_they_are_written_in() {
         .expect("simulator");
     let store = sim.store();
     let ws = Workspace::new(&sim);
-    let config = |title: &str| {
+    let config_numbered = |title: &str, employee_number: &str| {
         format!(
             r#"
 locals {{
@@ -1227,7 +1227,7 @@ resource "domo_user_roster" "all" {{
     "Ada@Example.com" = {{
       name            = "Ada"
       role            = "Participant"
-      employee_number = 1001
+      employee_number = {employee_number}
       title           = null
     }}
     "bob@example.com" = {{
@@ -1245,6 +1245,7 @@ resource "domo_user_roster" "all" {{
 "#
         )
     };
+    let config = |title: &str| config_numbered(title, "1001");
     ws.write_config(&config("Engineer"));
     apply(&ws, "apply").await.expect_code(0, "apply");
     assert_eq!(store.users().len(), 3);
@@ -1268,6 +1269,13 @@ resource "domo_user_roster" "all" {{
     plan(&ws, "plan")
         .await
         .expect_code(0, "clean plan after the change");
+
+    // The same value written in another form (a string for the number):
+    // the same people, so the plan keeps what is stored and shows nothing.
+    ws.write_config(&config_numbered("Manager", r#""1001""#));
+    plan(&ws, "plan")
+        .await
+        .expect_code(0, "another form is no change");
 }
 
 /// What Terraform no longer checks for a `dynamic` attribute, the provider
