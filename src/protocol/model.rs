@@ -507,7 +507,7 @@ fn entry_anew(
                 })
                 .unwrap_or_else(|| "dynamic".into())
         } else {
-            Typed::inferred(value.clone()).ty
+            Typed::type_of(&value)
         };
         types.insert(name.clone(), ty);
         values.insert(name, value);

@@ -47,8 +47,33 @@ impl Typed {
     /// is `dynamic`.
     pub fn inferred(value: Value) -> Typed {
         Typed {
-            ty: type_of(&value),
+            ty: Typed::type_of(&value),
             value,
+        }
+    }
+
+    /// The type cty gives `value` when written in a configuration.
+    pub fn type_of(value: &Value) -> serde_json::Value {
+        use serde_json::json;
+        match value {
+            Value::Null | Value::Unknown => json!("dynamic"),
+            Value::Bool(_) => json!("bool"),
+            Value::Number(_) => json!("number"),
+            Value::String(_) => json!("string"),
+            Value::List(items) => {
+                json!([
+                    "tuple",
+                    items.iter().map(Typed::type_of).collect::<Vec<_>>()
+                ])
+            }
+            Value::Map(attrs) => {
+                let attrs: serde_json::Map<String, serde_json::Value> = attrs
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Typed::type_of(v)))
+                    .collect();
+                json!(["object", attrs])
+            }
+            Value::Typed(typed) => typed.ty.clone(),
         }
     }
 
@@ -70,12 +95,6 @@ impl Typed {
         }
     }
 
-    /// A `dynamic` attribute's value: as [`Typed::carried`], else typed as
-    /// written.
-    pub fn read(value: &Value) -> Typed {
-        Typed::carried(value).unwrap_or_else(|| Typed::inferred(value.clone()))
-    }
-
     /// The types of an object's attributes or a map's elements, by name.
     pub fn element_type(&self, key: &str) -> serde_json::Value {
         match self.ty.as_array().map(Vec::as_slice) {
@@ -85,24 +104,6 @@ impl Typed {
             Some([kind, element]) if kind == "map" => element.clone(),
             _ => "dynamic".into(),
         }
-    }
-}
-
-/// cty's type of a value written in a configuration.
-fn type_of(value: &Value) -> serde_json::Value {
-    use serde_json::json;
-    match value {
-        Value::Null | Value::Unknown => json!("dynamic"),
-        Value::Bool(_) => json!("bool"),
-        Value::Number(_) => json!("number"),
-        Value::String(_) => json!("string"),
-        Value::List(items) => json!(["tuple", items.iter().map(type_of).collect::<Vec<_>>()]),
-        Value::Map(attrs) => {
-            let attrs: serde_json::Map<String, serde_json::Value> =
-                attrs.iter().map(|(k, v)| (k.clone(), type_of(v))).collect();
-            json!(["object", attrs])
-        }
-        Value::Typed(typed) => typed.ty.clone(),
     }
 }
 
@@ -711,7 +712,7 @@ mod tests {
         let plain = decode_json(br#"{"type":"x","value":1}"#).unwrap();
         assert_eq!(Typed::carried(&plain), None);
         assert_eq!(
-            Typed::read(&plain).ty,
+            Typed::type_of(&plain),
             serde_json::json!(["object", {"type": "string", "value": "number"}])
         );
     }
