@@ -58,16 +58,19 @@ ensure_wine() {
   if [ ! -e "$shim" ] || [ ! -e "$system32/zlib1.dll" ]; then
     echo "== Making the Wine prefix $WINE_PREFIX" >&2
     rm -rf "$WINE_PREFIX"
+    # user32.dll needs zlib1.dll while wineboot makes the prefix: put it
+    # in place first, or the prefix is left half made.
+    mkdir -p "$system32"
+    cp "$dir/root/usr/x86_64-w64-mingw32/lib/zlib1.dll" "$system32/"
     # No Mono or Gecko (their installers would ask on a display there is
     # not); wineboot makes the prefix and exits.
     WINEPREFIX="$WINE_PREFIX" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=d" \
       "$WINE64" wineboot --init >/dev/null 2>&1 || true
     WINEPREFIX="$WINE_PREFIX" "$WINE_SERVER" --wait 2>/dev/null || true
-    [ -d "$WINE_PREFIX/drive_c/windows/system32" ] || {
-      echo "error: wineboot did not make $WINE_PREFIX" >&2
+    [ -f "$WINE_PREFIX/system.reg" ] && [ -e "$system32/kernel32.dll" ] || {
+      echo "error: wineboot did not make the Wine prefix $WINE_PREFIX" >&2
       return 1
     }
-    cp "$dir/root/usr/x86_64-w64-mingw32/lib/zlib1.dll" "$system32/"
     ZIG_GLOBAL_CACHE_DIR="$CROSS_CACHE_DIR/zig" "$CROSS_ZIG" cc -target x86_64-windows-gnu -shared -O2 -o "$shim.tmp" \
       "$(dirname "${BASH_SOURCE[0]}")/bcryptprimitives.c" -ladvapi32 >&2 || return 1
     mv "$shim.tmp" "$shim"
