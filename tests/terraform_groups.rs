@@ -240,6 +240,25 @@ resource "domo_group_membership" "alan_eng" {{
     assert!(ws.state_list().await.is_empty());
 }
 
+/// A state holding `domo_group_members.big` for `group` with `user_ids`,
+/// at schema version 0 (how a test writes what an earlier run stored).
+fn write_members_state(ws: &Workspace, group: u64, user_ids: Vec<String>) {
+    ws.write_state(
+        "domo_group_members",
+        &[(
+            "big",
+            vec![(
+                None,
+                serde_json::json!({
+                    "id": group.to_string(),
+                    "group_id": group.to_string(),
+                    "user_ids": user_ids,
+                }),
+            )],
+        )],
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn lifecycle_default_simulator() {
     lifecycle(SimConfig::default()).await;
@@ -568,20 +587,7 @@ async fn refreshing_five_thousand_members_reads_the_listing_page_by_page() {
     // some 40 s of its own CPU over every command that reads a set of
     // 5,000 elements back from a provider (Terraform 1.11: 2-3 s).
     let user_ids: Vec<String> = ids.iter().map(u64::to_string).collect();
-    ws.write_state(
-        "domo_group_members",
-        &[(
-            "big",
-            vec![(
-                None,
-                serde_json::json!({
-                    "id": group.to_string(),
-                    "group_id": group.to_string(),
-                    "user_ids": user_ids,
-                }),
-            )],
-        )],
-    );
+    write_members_state(&ws, group, user_ids);
 
     store.reset_stats();
     ws.plan()
@@ -856,20 +862,7 @@ async fn state_of_the_release_that_stored_a_set_upgrades_with_a_clean_plan_and_n
     // Terraform writes a set of strings, sorted as strings.
     let mut as_set: Vec<String> = ids.iter().map(u64::to_string).collect();
     as_set.sort();
-    ws.write_state(
-        "domo_group_members",
-        &[(
-            "big",
-            vec![(
-                None,
-                serde_json::json!({
-                    "id": group.to_string(),
-                    "group_id": group.to_string(),
-                    "user_ids": as_set,
-                }),
-            )],
-        )],
-    );
+    write_members_state(&ws, group, as_set.clone());
     store.reset_stats();
     ws.plan()
         .await
