@@ -30,6 +30,7 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -127,6 +128,35 @@ class Job:
             self.failed += int(m[2])
 
 
+class DiskWatch:
+    """The least free space seen on the disks the tests write to (the build
+    and the temp directory), sampled while the jobs run: a run that fills
+    the disk fails in ways that name other things."""
+
+    def __init__(self, paths):
+        self.paths = sorted({os.path.realpath(p) for p in paths})
+        self.least = {p: self.free(p) for p in self.paths}
+        self.stop = threading.Event()
+        threading.Thread(target=self.sample, daemon=True).start()
+
+    @staticmethod
+    def free(path):
+        st = os.statvfs(path)
+        return st.f_bavail * st.f_frsize
+
+    def sample(self):
+        while not self.stop.wait(2):
+            for p in self.paths:
+                self.least[p] = min(self.least[p], self.free(p))
+
+    def report(self):
+        return ", ".join(f"{self.free(p) / 2**30:.1f} GiB free in {p} (least seen "
+                         f"{self.least[p] / 2**30:.1f} GiB)" for p in self.paths)
+
+
+disk = None
+
+
 def run_jobs(jobs, parallel):
     pending = sorted(jobs, key=lambda j: -j.cost)
     running = []
@@ -140,6 +170,8 @@ def run_jobs(jobs, parallel):
         with lock:
             done_count += 1
             status = "ok" if job.code == 0 else f"FAILED (exit {job.code})"
+            if job.code != 0 and "no space left on device" in job.output.lower():
+                status += f" -- the disk was full; now {disk.report()}"
             sys.stdout.write(f"\n== [{done_count}/{len(jobs)}] {job.title}: {status} in "
                              f"{job.seconds:.0f} s\n{job.output}")
             sys.stdout.flush()
@@ -225,12 +257,16 @@ def main():
             jobs.append(Job(f"{binary} under Terraform {version}", [exe, "--exact", *skips], env,
                             index, cost=rank(binary)))
 
+    global disk
+    disk = DiskWatch([ROOT, tempfile.gettempdir()])
+    log(f"== Disk: {disk.report()}")
     log(f"== {len(jobs)} jobs, {parallel} at a time (TEST_JOBS), under Terraform "
         + ", ".join(versions))
     run_jobs(jobs, parallel)
 
     failed_jobs = [j for j in jobs if j.code != 0]
     print(f"\n== Test jobs took {time.monotonic() - started:.0f} s", file=sys.stderr)
+    print(f"== Disk: {disk.report()}", file=sys.stderr)
     print("== Acceptance tests ran under:", file=sys.stderr)
     for index, version in enumerate(versions):
         mine = [j for j in jobs if j.terraform == index]
