@@ -134,7 +134,10 @@ class DiskWatch:
     the disk fails in ways that name other things."""
 
     def __init__(self, paths):
-        self.paths = sorted({os.path.realpath(p) for p in paths})
+        by_device = {}
+        for p in paths:
+            by_device.setdefault(os.stat(p).st_dev, os.path.realpath(p))
+        self.paths = sorted(by_device.values())
         self.least = {p: self.free(p) for p in self.paths}
         self.stop = threading.Event()
         threading.Thread(target=self.sample, daemon=True).start()
