@@ -548,7 +548,7 @@ impl<T: FieldType + PartialEq> FieldType for DynamicMap<T> {
         Ok(match Self::read_entries(inner, path)? {
             Field::Known(entries) => Field::Known(DynamicMap {
                 entries,
-                written: carried.map(Arc::new),
+                written: carried,
             }),
             Field::Unknown => Field::Unknown,
             Field::Null => Field::Null,
@@ -558,30 +558,33 @@ impl<T: FieldType + PartialEq> FieldType for DynamicMap<T> {
     fn write(&self) -> Value {
         let path = AttributePath::default();
         let written = self.written.as_deref();
-        let as_written = |key: &str, entry: &T| -> Option<(Value, serde_json::Value)> {
+        // The entry as Terraform sent it, if it still holds the same.
+        let written_entry = |key: &str, entry: &T| -> Option<&Value> {
             let value = written?.value.get(key)?;
             match T::read(value, &path) {
-                Ok(Field::Known(t)) if t == *entry => {
-                    Some((value.clone(), written?.element_type(key)))
-                }
+                Ok(Field::Known(t)) if t == *entry => Some(value),
                 _ => None,
             }
         };
-        if let Some(written) = written {
-            let unchanged = match &written.value {
+        if let Some(sent) = &self.written {
+            let unchanged = match &sent.value {
                 Value::Map(all) => {
                     all.len() == self.entries.len()
                         && self
                             .entries
                             .iter()
-                            .all(|(key, entry)| as_written(key, entry).is_some())
+                            .all(|(key, entry)| written_entry(key, entry).is_some())
                 }
                 _ => false,
             };
             if unchanged {
-                return Value::Typed(Box::new(written.clone()));
+                return Value::Typed(Arc::clone(sent));
             }
         }
+        let as_written = |key: &str, entry: &T| -> Option<(Value, serde_json::Value)> {
+            let value = written_entry(key, entry)?;
+            Some((value.clone(), written?.element_type(key)))
+        };
         // Entries written anew take the attributes any entry sets: the
         // columns of the file a roster is usually built from.
         let fields: BTreeMap<&String, BTreeMap<String, Value>> = self
@@ -626,7 +629,7 @@ impl<T: FieldType + PartialEq> FieldType for DynamicMap<T> {
             values.insert(key.clone(), value);
             types.insert(key.clone(), ty);
         }
-        Value::Typed(Box::new(Typed {
+        Value::Typed(Arc::new(Typed {
             ty: serde_json::json!(["object", types]),
             value: Value::Map(values),
         }))
@@ -1153,7 +1156,7 @@ mod tests {
 
     fn typed(json: &str) -> Value {
         let stored = super::super::value::decode_json(json.as_bytes()).unwrap();
-        Value::Typed(Box::new(Typed::carried(&stored).unwrap()))
+        Value::Typed(Typed::carried(&stored).unwrap())
     }
 
     fn entry(name: &str) -> Entry {

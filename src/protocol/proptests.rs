@@ -57,7 +57,7 @@ fn value_of(ty: &AttrType) -> BoxedStrategy<Value> {
             .prop_map(Value::Map)
             .boxed(),
         AttrType::Dynamic => value_of(&AttrType::Map(Box::new(AttrType::String)))
-            .prop_map(|v| Value::Typed(Box::new(super::Typed::inferred(v))))
+            .prop_map(|v| Value::Typed(std::sync::Arc::new(super::Typed::inferred(v))))
             .boxed(),
         AttrType::Object(attrs) => {
             let fields: Vec<_> = attrs

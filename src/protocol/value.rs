@@ -8,6 +8,7 @@
 //! names, so one `Map` and one `List` variant are enough here.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::proto::tfplugin6::DynamicValue;
 
@@ -27,8 +28,10 @@ pub enum Value {
     /// An object or a map.
     Map(BTreeMap<String, Value>),
     /// A value of an attribute typed `dynamic`, which carries its own type
-    /// on the wire: the configuration's value exactly as written.
-    Typed(Box<Typed>),
+    /// on the wire: the configuration's value exactly as written. Shared:
+    /// a roster's is the whole map of people, read into a model and written
+    /// back unchanged by every call, so it is passed on, never copied.
+    Typed(Arc<Typed>),
 }
 
 /// A value with its cty type, as Terraform sends a `dynamic` attribute:
@@ -81,14 +84,14 @@ impl Typed {
     /// msgpack, or the `{"value", "type"}` pair of stored JSON state.
     /// `None` for a value without a type of its own (state written before
     /// the attribute was `dynamic`).
-    pub fn carried(value: &Value) -> Option<Typed> {
+    pub fn carried(value: &Value) -> Option<Arc<Typed>> {
         match value {
-            Value::Typed(typed) => Some((**typed).clone()),
+            Value::Typed(typed) => Some(Arc::clone(typed)),
             Value::Map(pair) if pair.len() == 2 => match (pair.get("type"), pair.get("value")) {
-                (Some(ty), Some(inner)) if is_cty_type(ty) => Some(Typed {
+                (Some(ty), Some(inner)) if is_cty_type(ty) => Some(Arc::new(Typed {
                     ty: type_json(ty),
                     value: inner.clone(),
-                }),
+                })),
                 _ => None,
             },
             _ => None,
@@ -418,7 +421,7 @@ impl<'a> Reader<'a> {
             };
             let ty = serde_json::from_str(&ty).map_err(|e| DecodeError::Json(e.to_string()))?;
             let value = self.value(depth + 1)?;
-            return Ok(Value::Typed(Box::new(Typed { ty, value })));
+            return Ok(Value::Typed(Arc::new(Typed { ty, value })));
         }
         // Each element takes at least one byte: never trust a length beyond
         // what the input can hold.
