@@ -157,10 +157,7 @@ class DiskWatch:
                          f"{self.least[p] / 2**30:.1f} GiB)" for p in self.paths)
 
 
-disk = None
-
-
-def run_jobs(jobs, parallel):
+def run_jobs(jobs, parallel, disk):
     pending = sorted(jobs, key=lambda j: -j.cost)
     running = []
     lock = threading.RLock()  # the signal handler may take it in the main thread
@@ -260,12 +257,11 @@ def main():
             jobs.append(Job(f"{binary} under Terraform {version}", [exe, "--exact", *skips], env,
                             index, cost=rank(binary)))
 
-    global disk
     disk = DiskWatch([ROOT, tempfile.gettempdir()])
     log(f"== Disk: {disk.report()}")
     log(f"== {len(jobs)} jobs, {parallel} at a time (TEST_JOBS), under Terraform "
         + ", ".join(versions))
-    run_jobs(jobs, parallel)
+    run_jobs(jobs, parallel, disk)
 
     failed_jobs = [j for j in jobs if j.code != 0]
     print(f"\n== Test jobs took {time.monotonic() - started:.0f} s", file=sys.stderr)
