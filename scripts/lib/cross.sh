@@ -7,7 +7,8 @@
 #   which has every target) with rust-web-src (the standard library's
 #   source, same version) builds std for any target with cargo's
 #   -Zbuild-std; the packages are extracted with `dpkg -x`, not installed.
-#   RUSTC_BOOTSTRAP=1 lets the stable cargo take -Z flags.
+#   RUSTC_BOOTSTRAP=1 lets the stable cargo take -Z flags. Packages come
+#   through scripts/lib/debian.sh (the project's own apt lists).
 # - Linking: zig (the ziglang package on PyPI) links linux-gnu, macOS
 #   (with its own libSystem stubs) and windows-gnu; cargo-zigbuild (PyPI)
 #   runs cargo with zig as the linker. Both in a virtual environment.
@@ -20,46 +21,50 @@
 #                            prints the binary's path
 
 CROSS_PYPI_PINS=(ziglang==0.17.1 cargo-zigbuild==0.24.1)
-# llvm-22 for llvm-objcopy, which rustc runs (as rust-objcopy) to strip
-# macOS binaries.
-CROSS_DEBIAN_PACKAGES=(rustc-web rust-web-src libstd-rust-web-dev libllvm22 llvm-22)
+
+. "$(dirname "${BASH_SOURCE[0]}")/debian.sh"
 
 _cross_dir() {
   echo "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.tools/cross"
 }
 
+# The llvm-objcopy of the LLVM that Debian's rustc was built with (rustc
+# runs it, as rust-objcopy, to strip macOS binaries), if unpacked.
+_cross_objcopy() {
+  local found
+  for found in "$(_cross_dir)"/rust/usr/lib/llvm-*/bin/llvm-objcopy; do
+    [ -x "$found" ] && { echo "$found"; return 0; }
+  done
+  return 1
+}
+
 ensure_cross_toolchain() {
   local dir
   dir=$(_cross_dir)
-  if [ ! -x "$dir/rust/usr/bin/rustc" ] || [ ! -x "$dir/rust/usr/lib/llvm-22/bin/llvm-objcopy" ]; then
+  if [ ! -x "$dir/rust/usr/bin/rustc" ] || ! _cross_objcopy >/dev/null; then
     echo "== Installing Debian's rustc-web, its LLVM and Rust's library source into $dir/rust" >&2
-    command -v apt-get >/dev/null || {
-      echo "error: building for other platforms needs Debian's rustc-web packages (apt-get)" >&2
+    rm -rf "$dir/rust.tmp"
+    # The packages' versions must agree with each other: rustc-web's
+    # standard library is libstd-rust-web-<version>, which is built against
+    # libllvm<N>; llvm-<N> has the llvm-objcopy of that LLVM.
+    local std_lib llvm
+    debian_lists || return 1
+    std_lib=$(debian_apt apt-cache depends libstd-rust-web-dev |
+      awk '/Depends: libstd-rust-web-[0-9]/ { print $2; exit }')
+    llvm=$(debian_apt apt-cache depends "$std_lib" |
+      awk '/Depends: libllvm[0-9]+$/ { sub("libllvm", "", $2); print $2; exit }')
+    [ -n "$std_lib" ] && [ -n "$llvm" ] || {
+      echo "error: apt knows no libstd-rust-web-dev built against a libllvm" >&2
       return 1
     }
-    local debs="$dir/debs"
-    rm -rf "$debs" "$dir/rust.tmp"
-    mkdir -p "$debs" "$dir/rust.tmp"
-    # The packages' versions must agree with each other (rustc-web and
-    # libstd-rust-web-<version>, which Depends names), so ask apt which.
-    local std_lib
-    std_lib=$(apt-cache depends libstd-rust-web-dev 2>/dev/null | awk '/Depends: libstd-rust-web-[0-9]/ { print $2; exit }')
-    if [ -z "$std_lib" ]; then
-      apt-get update -qq >&2
-      std_lib=$(apt-cache depends libstd-rust-web-dev | awk '/Depends: libstd-rust-web-[0-9]/ { print $2; exit }')
-    fi
-    [ -n "$std_lib" ] || { echo "error: apt knows no libstd-rust-web-dev" >&2; return 1; }
-    (cd "$debs" && apt-get download "${CROSS_DEBIAN_PACKAGES[@]}" "$std_lib" >&2) || return 1
-    local deb
-    for deb in "$debs"/*.deb; do
-      dpkg -x "$deb" "$dir/rust.tmp"
-    done
-    rm -rf "$dir/rust" "$debs"
+    debian_unpack "$dir/rust.tmp" rustc-web rust-web-src libstd-rust-web-dev "$std_lib" \
+      "libllvm$llvm" "llvm-$llvm" || return 1
+    rm -rf "$dir/rust"
     mv "$dir/rust.tmp" "$dir/rust"
   fi
   local host_tools="$dir/rust/usr/lib/rustlib/x86_64-unknown-linux-gnu/bin"
   mkdir -p "$host_tools"
-  ln -sf ../../../llvm-22/bin/llvm-objcopy "$host_tools/rust-objcopy"
+  ln -sf "$(_cross_objcopy)" "$host_tools/rust-objcopy"
   # rustc finds its sysroot (std's source for -Zbuild-std) from its own
   # path; the wrapper only adds where Debian's libLLVM and rustc_driver are.
   mkdir -p "$dir/bin"

@@ -1,6 +1,6 @@
-# Sourced by scripts/windows-provider: Debian's Wine 8, extracted into the
-# project (.tools/wine/) with `dpkg -x` rather than installed, to run the
-# Windows build of the provider on this Linux machine.
+# Sourced by scripts/windows-provider: Debian's Wine 8, unpacked into the
+# project (.tools/wine/) by scripts/lib/debian.sh rather than installed, to
+# run the Windows build of the provider on this Linux machine.
 #
 #   ensure_wine   installs on first use (needs scripts/lib/cross.sh's
 #                 ensure_cross_toolchain first: zig builds the shim below);
@@ -22,6 +22,8 @@
 
 WINE_DEBIAN_PACKAGES=(wine64 libwine libz-mingw-w64)
 
+. "$(dirname "${BASH_SOURCE[0]}")/debian.sh"
+
 _wine_dir() {
   echo "$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.tools/wine"
 }
@@ -32,22 +34,9 @@ ensure_wine() {
   local lib="$dir/root/usr/lib/wine"
   if [ ! -x "$lib/wine64" ]; then
     echo "== Installing Debian's Wine into $dir/root" >&2
-    command -v apt-get >/dev/null || {
-      echo "error: running the Windows build needs Debian's wine64 packages (apt-get)" >&2
-      return 1
-    }
     rm -rf "$dir"
-    mkdir -p "$dir/debs" "$dir/root.tmp"
-    if ! (cd "$dir/debs" && apt-get download "${WINE_DEBIAN_PACKAGES[@]}" >&2); then
-      apt-get update -qq >&2
-      (cd "$dir/debs" && apt-get download "${WINE_DEBIAN_PACKAGES[@]}" >&2) || return 1
-    fi
-    local deb
-    for deb in "$dir/debs"/*.deb; do
-      dpkg -x "$deb" "$dir/root.tmp"
-    done
+    debian_unpack "$dir/root.tmp" "${WINE_DEBIAN_PACKAGES[@]}" || return 1
     ln -sf wineserver64 "$dir/root.tmp/usr/lib/wine/wineserver"
-    rm -rf "$dir/debs"
     mv "$dir/root.tmp" "$dir/root"
   fi
   WINE64="$lib/wine64"
