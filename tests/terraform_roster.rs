@@ -1117,6 +1117,69 @@ fn stored_roster(ws: &Workspace) -> (Value, usize) {
     (state, index)
 }
 
+/// The kind of `users`' stored type (`"map"` or `"object"`): cty JSON
+/// state keeps a `dynamic` attribute as `{"value": ..., "type": [kind, ...]}`.
+fn stored_users_kind(ws: &Workspace) -> String {
+    let (state, index) = stored_roster(ws);
+    let users = &state["resources"][index]["instances"][0]["attributes"]["users"];
+    users["type"][0]
+        .as_str()
+        .unwrap_or_else(|| panic!("users carries its type: {users}"))
+        .to_owned()
+}
+
+/// Once stored, `users` is read back as a map of objects (its type names
+/// one entry, not every key, so Terraform decodes it in no time): a plan
+/// that changes no one keeps that form and is clean, an apply without
+/// changes stores it, and a change to one entry is planned and applied as
+/// that entry alone, in the configuration's form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn users_are_stored_as_a_map_and_a_clean_plan_keeps_that_form() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let store = sim.store();
+    let ws = Workspace::new(&sim);
+    let mut people = rows(30, "kept");
+    write_csv(&ws, &people);
+    ws.write_config(&roster_config(""));
+    apply(&ws, "apply").await.expect_code(0, "apply");
+    // An apply stores the planned value: the configuration's object.
+    assert_eq!(stored_users_kind(&ws), "object");
+
+    store.reset_stats();
+    plan(&ws, "plan").await.expect_code(0, "clean plan");
+    apply(&ws, "apply without changes")
+        .await
+        .expect_code(0, "apply without changes");
+    assert_eq!(writes(&store), (0, 0, 0));
+    assert_eq!(stored_users_kind(&ws), "map");
+    let roster = roster_state(&ws).await;
+    assert_eq!(roster["users"]["kept-3@example.com"]["title"], "Analyst");
+    assert_eq!(roster["users"]["kept-4@example.com"]["title"], Value::Null);
+    plan(&ws, "plan from the map")
+        .await
+        .expect_code(0, "clean plan from the map");
+
+    people[4].3 = "Lead".to_owned();
+    write_csv(&ws, &people);
+    assert_eq!(
+        planned_entry_changes(&ws).await,
+        BTreeSet::from(["kept-4@example.com".to_owned()])
+    );
+    apply(&ws, "apply one change").await.expect_code(0, "apply");
+    assert_eq!(writes(&store), (0, 1, 0));
+    assert_eq!(
+        users_by_email(&store)["kept-4@example.com"]
+            .title
+            .as_deref(),
+        Some("Lead")
+    );
+    plan(&ws, "plan after the change")
+        .await
+        .expect_code(0, "clean plan after the change");
+}
+
 /// State written by the release before `users` became `dynamic` (schema
 /// version 0, `users` a nested map whose entries hold every attribute)
 /// upgrades with no call to Domo that changes anything and no plan diff,
