@@ -27,7 +27,8 @@ use std::path::{Path, PathBuf};
 
 use crate::framework::IdentitySchema;
 use crate::protocol::{AttrType, Attribute, Mode, Schema};
-use crate::provider::{self, Registry};
+use crate::provider;
+use crate::registry::Registry;
 
 /// Where templates live, relative to the repository root.
 pub const TEMPLATES_DIR: &str = "templates";

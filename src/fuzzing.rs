@@ -9,7 +9,8 @@ use std::time::Duration;
 use crate::domo;
 use crate::protocol::value::{decode_json, decode_msgpack, encode_msgpack};
 use crate::protocol::{Schema, Value};
-use crate::provider::{self, Registry};
+use crate::provider;
+use crate::registry::Registry;
 
 /// msgpack as Terraform sends it. Whatever decodes must encode and decode
 /// again to the same bytes (compared as bytes: a NaN is not equal to

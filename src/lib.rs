@@ -18,8 +18,10 @@
 //! - [`framework`]: the typed resource layer: the `Resource`,
 //!   `DataSource` and `ListResource` traits, resource identity, and the
 //!   code that does for all of them what Terraform's protocol asks of each.
-//! - [`provider`]: the `provider "domo"` block, the registry of resources,
-//!   data sources and list resources, and the models, rules and error wording they share.
+//! - [`registry`]: the one list of resources, data sources and list
+//!   resources the server serves (and the docs describe).
+//! - [`provider`]: the `provider "domo"` block, and the models, rules and
+//!   error wording resources and data sources share.
 //! - [`resources`]: managed resources (`domo_user`), one file each, written
 //!   against typed models only.
 //! - [`data_sources`]: data sources (`domo_user`, `domo_users`), likewise.
@@ -47,6 +49,7 @@ pub mod logging;
 pub mod plugin;
 pub mod protocol;
 pub mod provider;
+pub mod registry;
 pub mod resources;
 pub mod server;
 pub mod sim;

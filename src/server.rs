@@ -15,7 +15,8 @@ use crate::framework::{AnyDataSource, AnyListResource, AnyResource, Listed, Stor
 use crate::proto::tfplugin6::{self as pb, provider_server::Provider};
 use crate::protocol::value::decode_json;
 use crate::protocol::{decode_dynamic, encode_dynamic, Diagnostic, Diagnostics, Value};
-use crate::provider::{self, Configured, Registry};
+use crate::provider::{self, Configured};
+use crate::registry::Registry;
 
 type Env = dyn Fn(&str) -> Option<String> + Send + Sync;
 

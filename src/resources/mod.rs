@@ -1,7 +1,7 @@
 //! Managed resources, one file each. A resource is a model declared with
 //! [`model!`](crate::model) plus an implementation of
 //! [`Resource`](crate::framework::Resource); registering it in
-//! [`Registry`](crate::provider::Registry) makes Terraform see it.
+//! [`Registry`](crate::registry::Registry) makes Terraform see it.
 
 pub mod group;
 pub mod group_members;
