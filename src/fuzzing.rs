@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use crate::domo;
+use crate::framework::StoredForm;
 use crate::protocol::value::{decode_json, decode_msgpack, encode_msgpack};
 use crate::protocol::{Schema, Value};
 use crate::provider;
@@ -65,7 +66,7 @@ fn read_through_schemas(pick: u8, value: Value) {
             let _ = resource.validate(&config);
             let _ = resource.plan(Value::Null, config.clone(), config.clone(), Value::Null);
             let _ = resource.plan(config.clone(), config.clone(), config.clone(), Value::Null);
-            let _ = resource.upgrade(0, &config);
+            let _ = resource.upgrade(0, &config, StoredForm::Compact);
         }
         n => {
             let data_source = &registry.data_sources[n - 1 - resources];

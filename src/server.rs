@@ -11,7 +11,7 @@ use tokio_stream::{Stream, StreamExt};
 use tonic::{Request, Response, Status};
 
 use crate::domo::DomoClient;
-use crate::framework::{AnyDataSource, AnyListResource, AnyResource, Listed, Stored};
+use crate::framework::{AnyDataSource, AnyListResource, AnyResource, Listed, Stored, StoredForm};
 use crate::proto::tfplugin6::{self as pb, provider_server::Provider};
 use crate::protocol::value::decode_json;
 use crate::protocol::{decode_dynamic, encode_dynamic, Diagnostic, Diagnostics, Value};
@@ -32,6 +32,9 @@ enum ClientState {
 pub struct ProviderService {
     registry: Registry,
     client: RwLock<ClientState>,
+    /// The form upgraded state takes, from the Terraform version that
+    /// configured the provider (as written until then).
+    stored_form: RwLock<StoredForm>,
     env: Box<Env>,
 }
 
@@ -48,6 +51,7 @@ impl ProviderService {
         ProviderService {
             registry: Registry::default(),
             client: RwLock::new(ClientState::Unconfigured),
+            stored_form: RwLock::new(StoredForm::AsWritten),
             env,
         }
     }
@@ -146,6 +150,20 @@ fn decode(value: Option<&pb::DynamicValue>, what: &str) -> Result<Value, Diagnos
 
 /// Reads stored state (`what`: "state" or "identity") as the upgrade
 /// requests carry it: JSON.
+/// [`StoredForm::Compact`] for a Terraform (or OpenTofu, all of whose
+/// releases are 1.6 or later) from 1.4 on, whose plan renderer compares
+/// values key by key; as written for an earlier or unreadable version.
+fn stored_form_for(terraform_version: &str) -> StoredForm {
+    let mut parts = terraform_version
+        .trim_start_matches('v')
+        .split(['.', '-'])
+        .map(|p| p.parse::<u64>());
+    match (parts.next(), parts.next()) {
+        (Some(Ok(major)), Some(Ok(minor))) if (major, minor) >= (1, 4) => StoredForm::Compact,
+        _ => StoredForm::AsWritten,
+    }
+}
+
 fn decode_raw_state(raw: Option<&pb::RawState>, what: &str) -> Result<Value, Diagnostics> {
     let json = raw.map(|s| s.json.as_slice()).unwrap_or_default();
     if json.is_empty() {
@@ -345,10 +363,12 @@ impl Provider for ProviderService {
         req: Request<pb::upgrade_resource_state::Request>,
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
         let req = req.into_inner();
+        let form = *self.stored_form.read().unwrap_or_else(|e| e.into_inner());
         let result = self.resource(&req.type_name).and_then(|r| {
             r.upgrade(
                 req.version,
                 &decode_raw_state(req.raw_state.as_ref(), "state")?,
+                form,
             )
         });
         let (upgraded_state, diagnostics) = answer(result);
@@ -364,6 +384,8 @@ impl Provider for ProviderService {
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
         let req = req.into_inner();
         tracing::debug!(terraform_version = %req.terraform_version, "configuring provider");
+        *self.stored_form.write().unwrap_or_else(|e| e.into_inner()) =
+            stored_form_for(&req.terraform_version);
         let result = decode(req.config.as_ref(), "provider configuration")
             .and_then(|config| provider::configure(&config, &*self.env))
             .map(|configured| {
@@ -672,5 +694,28 @@ impl Provider for ProviderService {
             target_private: vec![],
             target_identity: None,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_is_stored_compact_for_terraform_from_1_4() {
+        for (version, form) in [
+            ("1.15.5", StoredForm::Compact),
+            ("1.11.4", StoredForm::Compact),
+            ("1.4.0", StoredForm::Compact),
+            ("1.6.0-alpha20230816", StoredForm::Compact),
+            ("2.0.0", StoredForm::Compact),
+            ("1.3.9", StoredForm::AsWritten),
+            ("1.0.3", StoredForm::AsWritten),
+            ("0.15.5", StoredForm::AsWritten),
+            ("", StoredForm::AsWritten),
+            ("dev", StoredForm::AsWritten),
+        ] {
+            assert_eq!(stored_form_for(version), form, "{version}");
+        }
     }
 }

@@ -24,4 +24,4 @@ mod resource;
 pub use data_source::{register_data_source, AnyDataSource, DataSource};
 pub use identity::{Identity, IdentitySchema, NoIdentity};
 pub use list::{register_list, AnyListResource, ListResource, Listed, Results};
-pub use resource::{register, AnyResource, Outcome, Planned, Resource, Stored};
+pub use resource::{register, AnyResource, Outcome, Planned, Resource, Stored, StoredForm};

@@ -68,7 +68,10 @@ pub trait Resource: Send + Sync + 'static {
     /// Configured attributes that [`Resource::modify_plan`] may plan as
     /// exactly their prior value, when the configuration means the same
     /// (a list read as a set, listed in another order). Every other
-    /// configured attribute is planned as configured.
+    /// configured attribute is planned as configured. A `dynamic` one
+    /// among them may be stored in another form than it is written in (see
+    /// [`StoredForm::Compact`]): the model reads both alike, and the plan
+    /// keeps the stored one when they mean the same.
     const MAY_PLAN_PRIOR: &'static [&'static str] = &[];
 
     /// Checks a configuration before any API call. Values may be unknown.
@@ -141,6 +144,24 @@ pub trait Resource: Send + Sync + 'static {
     }
 }
 
+/// How an upgrade gives back the `dynamic` attributes of
+/// [`Resource::MAY_PLAN_PRIOR`]. Terraform upgrades stored state at the
+/// start of every command, so this is the form the refresh and a plan that
+/// changes nothing carry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StoredForm {
+    /// As the configuration wrote them.
+    #[default]
+    AsWritten,
+    /// An object whose attributes all have one type as a map (see
+    /// [`Typed::as_map`](crate::protocol::Typed::as_map)): Terraform reads
+    /// its type at once, where an object's names every key. Only for a
+    /// Terraform whose plan renderer compares a value stored as a map with
+    /// one planned as an object key by key (1.4 and later); earlier ones
+    /// show the whole value removed and added again.
+    Compact,
+}
+
 /// A planned new state, for `PlanResourceChange`.
 #[derive(Debug)]
 pub struct Planned {
@@ -205,7 +226,8 @@ pub trait AnyResource: Send + Sync {
         id: &str,
         identity: Value,
     ) -> Result<Stored, Diagnostics>;
-    fn upgrade(&self, version: i64, raw: &Value) -> Result<Value, Diagnostics>;
+    /// Brings state stored by schema `version` up to date, in `form`.
+    fn upgrade(&self, version: i64, raw: &Value, form: StoredForm) -> Result<Value, Diagnostics>;
     /// The configuration to write for an object whose state is `state`.
     fn generate_config(&self, state: Value) -> Result<Value, Diagnostics>;
     /// Brings an identity stored by identity schema `version` up to date.
@@ -317,6 +339,22 @@ fn take_planned_prior(
         }
     }
     kept
+}
+
+/// The `dynamic` values among the attributes `names` of `state`, each as a
+/// map when it can be one (see [`StoredForm::Compact`]).
+fn compact(state: &mut Value, names: &[&str]) {
+    let Value::Map(object) = state else {
+        return;
+    };
+    for name in names {
+        if let Some(value @ Value::Typed(_)) = object.get_mut(*name) {
+            // Taken out, so that the value is moved into its new type, not copied.
+            if let Value::Typed(typed) = std::mem::take(value) {
+                *value = Value::Typed(typed.as_map());
+            }
+        }
+    }
 }
 
 /// Null, or an object whose attributes are all null: no identity.
@@ -552,7 +590,7 @@ impl<R: Resource> AnyResource for Registered<R> {
         Ok(self.store(outcome, Vec::new(), requested.as_ref()))
     }
 
-    fn upgrade(&self, version: i64, raw: &Value) -> Result<Value, Diagnostics> {
+    fn upgrade(&self, version: i64, raw: &Value, form: StoredForm) -> Result<Value, Diagnostics> {
         if version < 0 {
             return Err(Diagnostic::error(
                 "Invalid stored state version",
@@ -581,7 +619,11 @@ impl<R: Resource> AnyResource for Registered<R> {
                 format!("The stored {} state is empty.", R::TYPE_NAME),
             ))
         })?;
-        Ok(self.resource.upgrade(version, state)?.to_value())
+        let mut upgraded = self.resource.upgrade(version, state)?.to_value();
+        if form == StoredForm::Compact {
+            compact(&mut upgraded, R::MAY_PLAN_PRIOR);
+        }
+        Ok(upgraded)
     }
 
     fn generate_config(&self, mut state: Value) -> Result<Value, Diagnostics> {

@@ -381,26 +381,6 @@ impl<T> DynamicMap<T> {
 }
 
 impl<T: FieldType + PartialEq> DynamicMap<T> {
-    /// The same entries, to be written as a cty *map* of objects when every
-    /// entry has one type (as the entries of a map built from a file do),
-    /// rather than as the object a configuration writes: the type of an
-    /// object names every key, so Terraform reads a type as long as the
-    /// roster each time it decodes the value (at 20,000 entries, about a
-    /// third of a second per call in Terraform 1.15), while a map's type
-    /// names one entry. Values and keys are unchanged. State holds this
-    /// form; a plan that changes nothing plans it as it is stored.
-    pub fn stored_as_map(mut self) -> Self {
-        let typed = match self.written.take() {
-            Some(typed) => typed,
-            None => match self.write() {
-                Value::Typed(typed) => typed,
-                _ => return self,
-            },
-        };
-        self.written = Some(as_map(typed));
-        self
-    }
-
     fn read_entries(
         value: &Value,
         path: &AttributePath,
@@ -533,26 +513,6 @@ fn entry_anew(
         values.insert(name, value);
     }
     (Value::Map(values), serde_json::json!(["object", types]))
-}
-
-/// `typed` as a map, when it is an object whose attributes all have one
-/// type; else as it is.
-fn as_map(typed: Arc<Typed>) -> Arc<Typed> {
-    let element = match object_attribute_types(&typed.ty).and_then(|t| t.as_object()) {
-        Some(types) => {
-            let mut types = types.values();
-            match types.next() {
-                Some(first) if types.all(|t| t == first) => first.clone(),
-                _ => return typed,
-            }
-        }
-        None => return typed,
-    };
-    let value = Arc::try_unwrap(typed).map_or_else(|shared| shared.value.clone(), |t| t.value);
-    Arc::new(Typed {
-        ty: serde_json::json!(["map", element]),
-        value,
-    })
 }
 
 /// The attribute names of an object value.
@@ -1256,51 +1216,24 @@ mod tests {
     }
 
     #[test]
-    fn entries_of_one_type_are_stored_as_a_map_and_others_as_written() {
+    fn a_dynamic_map_stored_as_a_cty_map_reads_and_writes_back_the_same() {
         let path = AttributePath::root("users");
-        let stored = |json: &str| {
-            let Field::Known(users) = DynamicMap::<Entry>::read(&typed(json), &path).unwrap()
-            else {
+        let read = |value: &Value| {
+            let Field::Known(users) = DynamicMap::<Entry>::read(value, &path).unwrap() else {
                 panic!("known")
             };
-            let before = users.clone();
-            let users = users.stored_as_map();
-            assert_eq!(users, before, "the same entries");
-            let Value::Typed(written) = users.write() else {
-                panic!("typed")
-            };
-            written
+            users
         };
-        let uniform = stored(
+        let as_object = typed(
             r#"{"type":["object",{"a":["object",{"name":"string"}],"b":["object",{"name":"string"}]}],
                 "value":{"a":{"name":"A"},"b":{"name":"B"}}}"#,
         );
-        assert_eq!(
-            uniform.ty,
-            serde_json::json!(["map", ["object", {"name": "string"}]])
-        );
-        assert_eq!(
-            uniform.value.get("b"),
-            Some(&Value::object([("name", Value::string("B"))]))
-        );
-        // Read back, the map is written as it is stored.
-        let Field::Known(again) =
-            DynamicMap::<Entry>::read(&Value::Typed(Arc::clone(&uniform)), &path).unwrap()
-        else {
-            panic!("known")
-        };
-        assert_eq!(again.write(), Value::Typed(uniform));
-
-        // Entries of different types cannot be one map: kept as written.
-        let mixed = r#"{"type":["object",{"a":["object",{"name":"string"}],"b":["object",{"name":"string","id":"string"}]}],
-                "value":{"a":{"name":"A"},"b":{"name":"B","id":"7"}}}"#;
-        let Value::Typed(as_sent) = typed(mixed) else {
+        let Value::Typed(object) = &as_object else {
             panic!("typed")
         };
-        assert_eq!(stored(mixed), as_sent);
-        // No entries: nothing to type a map by.
-        let empty = r#"{"type":["object",{}],"value":{}}"#;
-        assert_eq!(stored(empty).ty, serde_json::json!(["object", {}]));
+        let as_map = Value::Typed(Arc::clone(object).as_map());
+        assert_eq!(read(&as_map), read(&as_object), "the same entries");
+        assert_eq!(read(&as_map).write(), as_map, "written back as stored");
     }
 
     #[test]

@@ -525,7 +525,7 @@ impl Resource for GroupMembersResource {
 mod tests {
     use super::*;
     use crate::domo::{DomoError, MemberChangeFailure};
-    use crate::framework::register;
+    use crate::framework::{register, StoredForm};
     use crate::protocol::{Model, Value};
 
     fn config(group_id: &str, users: &[&str]) -> Value {
@@ -677,7 +677,7 @@ mod tests {
             br#"{"id":"7","group_id":"7","user_ids":["10","2","30"]}"#,
         )
         .unwrap();
-        let upgraded = r.upgrade(0, &stored).unwrap();
+        let upgraded = r.upgrade(0, &stored, StoredForm::AsWritten).unwrap();
         assert_eq!(user_ids_of(&upgraded), ["10", "2", "30"]);
         assert_eq!(
             r.schema().to_proto().block.unwrap().attributes[2].r#type,

@@ -462,7 +462,7 @@ impl Resource for UserResource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::{register, AnyResource};
+    use crate::framework::{register, AnyResource, StoredForm};
     use crate::protocol::model::value_with;
     use crate::protocol::{Model, Number, Value};
     use crate::provider::models::tests::sample_user;
@@ -712,14 +712,14 @@ mod tests {
             br#"{"id":"42","name":"Ada","email":"a@b.com","role":"Admin","send_invite":null,"obsolete":"x","created_at":"t"}"#,
         )
         .unwrap();
-        let up = resource().upgrade(0, &raw).unwrap();
+        let up = resource().upgrade(0, &raw, StoredForm::AsWritten).unwrap();
         let m = model(&up);
         assert_eq!(m.id.as_deref(), Some("42"));
         assert_eq!(m.send_invite, Field::Known(false));
         assert_eq!(m.profile.role_id, Field::Known(1), "filled in from role");
         assert!(up.get("obsolete").is_none());
         assert_eq!(up.get("title"), Some(&Value::Null));
-        assert!(resource().upgrade(1, &raw).is_err());
-        assert!(resource().upgrade(-1, &raw).is_err());
+        assert!(resource().upgrade(1, &raw, StoredForm::AsWritten).is_err());
+        assert!(resource().upgrade(-1, &raw, StoredForm::AsWritten).is_err());
     }
 }

@@ -51,7 +51,7 @@ use std::collections::BTreeMap;
 
 use crate::domo::DomoClient;
 use crate::framework::{NoIdentity, Outcome, Resource};
-use crate::protocol::{Diagnostics, Field};
+use crate::protocol::Diagnostics;
 
 pub use model::{RosterAccount, RosterEntry, RosterModel};
 
@@ -86,16 +86,6 @@ impl Resource for UserRosterResource {
         config: &RosterModel,
     ) -> Diagnostics {
         plan::plan_roster(prior, planned, config)
-    }
-
-    /// Every command starts from the stored state, upgraded: `users` is
-    /// given back as a map (see [`stored_as_map`](crate::protocol::DynamicMap::stored_as_map)), so that
-    /// the refresh and a plan that changes no one carry a short type.
-    fn upgrade(&self, _version: i64, mut state: RosterModel) -> Result<RosterModel, Diagnostics> {
-        if let Field::Known(users) = std::mem::take(&mut state.users) {
-            state.users = Field::Known(users.stored_as_map());
-        }
-        Ok(state)
     }
 
     async fn create(
