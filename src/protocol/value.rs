@@ -103,13 +103,17 @@ impl Typed {
     /// file do); else as it is. The value itself is the same. The type of
     /// an object names every attribute, so Terraform reads one as long as
     /// the value each time it decodes it (a third of a second at 20,000
-    /// entries); a map's type names one element.
+    /// entries); a map's type names one element. An object whose type has
+    /// `dynamic` in it (an attribute written as a bare `null`) stays as
+    /// Terraform typed it.
     pub fn as_map(self: Arc<Typed>) -> Arc<Typed> {
         let element = match self.ty.as_array().map(Vec::as_slice) {
             Some([kind, attributes]) if kind == "object" => {
                 let mut types = attributes.as_object().into_iter().flat_map(|a| a.values());
                 match types.next() {
-                    Some(first) if types.all(|t| t == first) => first.clone(),
+                    Some(first) if !mentions_dynamic(first) && types.all(|t| t == first) => {
+                        first.clone()
+                    }
                     _ => return self,
                 }
             }
@@ -131,6 +135,16 @@ impl Typed {
             Some([kind, element]) if kind == "map" => element.clone(),
             _ => "dynamic".into(),
         }
+    }
+}
+
+/// Whether a cty type (in its JSON notation) has `dynamic` anywhere in it.
+fn mentions_dynamic(ty: &serde_json::Value) -> bool {
+    match ty {
+        serde_json::Value::String(name) => name == "dynamic",
+        serde_json::Value::Array(parts) => parts.iter().skip(1).any(mentions_dynamic),
+        serde_json::Value::Object(attributes) => attributes.values().any(mentions_dynamic),
+        _ => false,
     }
 }
 
@@ -575,6 +589,7 @@ mod tests {
             json!(["object", {"a": ["object", {"name": "string"}], "b": ["object", {"name": "string", "id": "string"}]}]),
             json!(["object", {}]),
             json!(["tuple", ["string"]]),
+            json!(["object", {"a": ["object", {"name": "dynamic"}], "b": ["object", {"name": "dynamic"}]}]),
         ] {
             let kept = typed_json(ty.clone(), value.clone()).as_map();
             assert_eq!(kept.ty, ty, "not one element type: kept");
