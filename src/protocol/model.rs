@@ -2,7 +2,10 @@
 //! a Rust struct, with the schema, the reading from a Terraform value and
 //! the writing back all derived from that one declaration.
 //!
-//! ```ignore
+//! ```
+//! use terraform_provider_domo::model;
+//! use terraform_provider_domo::protocol::{Field, Model};
+//!
 //! model! {
 //!     /// A group of users.
 //!     pub struct GroupModel {
@@ -12,6 +15,9 @@
 //!         name: Field<String> [required],
 //!     }
 //! }
+//!
+//! let names: Vec<_> = GroupModel::attributes().into_iter().map(|a| a.name).collect();
+//! assert_eq!(names, ["id", "name"]);
 //! ```
 //!
 //! Each field is a [`Member`]: a [`Field<T>`] is one attribute named after
