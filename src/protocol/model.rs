@@ -33,7 +33,7 @@ use std::sync::Arc;
 
 use super::diagnostics::{AttributePath, Diagnostic, Diagnostics};
 use super::schema::{AttrType, Attribute, Mode};
-use super::value::{Number, Typed, Value};
+use super::value::{object_attribute_types, Number, Typed, Value};
 
 /// One attribute as Terraform knows it: null, not yet known, or a value.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -526,14 +526,6 @@ fn attribute_names(value: &Value) -> BTreeSet<String> {
     match value {
         Value::Map(fields) => fields.keys().cloned().collect(),
         _ => BTreeSet::new(),
-    }
-}
-
-/// The attribute types of an object type, in cty's JSON notation.
-fn object_attribute_types(ty: &serde_json::Value) -> Option<&serde_json::Value> {
-    match ty.as_array().map(Vec::as_slice) {
-        Some([kind, attributes]) if kind == "object" => Some(attributes),
-        _ => None,
     }
 }
 

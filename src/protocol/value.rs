@@ -107,16 +107,12 @@ impl Typed {
     /// `dynamic` in it (an attribute written as a bare `null`) stays as
     /// Terraform typed it.
     pub fn as_map(self: Arc<Typed>) -> Arc<Typed> {
-        let element = match self.ty.as_array().map(Vec::as_slice) {
-            Some([kind, attributes]) if kind == "object" => {
-                let mut types = attributes.as_object().into_iter().flat_map(|a| a.values());
-                match types.next() {
-                    Some(first) if !mentions_dynamic(first) && types.all(|t| t == first) => {
-                        first.clone()
-                    }
-                    _ => return self,
-                }
-            }
+        let mut types = object_attribute_types(&self.ty)
+            .and_then(serde_json::Value::as_object)
+            .into_iter()
+            .flat_map(|attributes| attributes.values());
+        let element = match types.next() {
+            Some(first) if !mentions_dynamic(first) && types.all(|t| t == first) => first.clone(),
             _ => return self,
         };
         let value = Arc::try_unwrap(self).map_or_else(|shared| shared.value.clone(), |t| t.value);
@@ -135,6 +131,14 @@ impl Typed {
             Some([kind, element]) if kind == "map" => element.clone(),
             _ => "dynamic".into(),
         }
+    }
+}
+
+/// The attribute types of an object type, in cty's JSON notation.
+pub(crate) fn object_attribute_types(ty: &serde_json::Value) -> Option<&serde_json::Value> {
+    match ty.as_array().map(Vec::as_slice) {
+        Some([kind, attributes]) if kind == "object" => Some(attributes),
+        _ => None,
     }
 }
 
